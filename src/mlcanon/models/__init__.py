@@ -1,0 +1,19 @@
+"""Models built from :mod:`mlcanon.nn`, one model a module; names are loaded on first use."""
+
+from mlcanon._lazy import lazy_module
+
+_NAMES = {
+    "Seq2Seq": "seq2seq",
+    "Seq2SeqConfig": "seq2seq",
+    "Transformer": "transformer",
+    "TransformerConfig": "transformer",
+    "NoamSchedule": "transformer",
+    "BertConfig": "bert",
+    "BertModel": "bert",
+    "BertForMaskedLM": "bert",
+    "BertForSequenceClassification": "bert",
+    "BertForTokenClassification": "bert",
+    "count_parameters": "bert",
+}
+__all__ = sorted(_NAMES)
+__getattr__, __dir__ = lazy_module(__name__, _NAMES)

@@ -1,0 +1,1 @@
+"""Report section 'foundations': each module here registers its checks with @mlcanon.report.core.check."""

@@ -1,0 +1,1 @@
+"""Report section 'questions': each module here registers its checks with @mlcanon.report.core.check."""

@@ -1,0 +1,1 @@
+"""End-to-end pipelines (data -> train -> evaluate -> predict -> save/load); added by the task issues."""
