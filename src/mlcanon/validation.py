@@ -89,45 +89,52 @@ def check_array(
             if arr.dtype.kind in "OUS":
                 try:
                     arr = arr.astype(np.float64)
-                except (TypeError, ValueError):
-                    raise TypeError(
-                        f"{name}: expected numeric values, got dtype {arr.dtype} "
-                        f"(first element {arr.ravel()[:1].tolist()})"
-                    ) from None
+                except (TypeError, ValueError) as exc:
+                    # keep numpy's reason ("float() argument must be a string or a real number")
+                    raise TypeError(f"{name}: expected numeric values, got dtype {arr.dtype} ({exc})") from None
             elif arr.dtype.kind == "b":
                 arr = arr.astype(np.float64)
         elif dtype is None:
             arr = np.asarray(value)
         else:
-            arr = np.asarray(value, dtype=dtype)
+            arr = np.asarray(value)
+            if arr.dtype.kind != "c":  # complex is rejected below, not silently cast to real
+                arr = arr.astype(dtype, copy=False)
     except ValueError as exc:  # ragged lists and the like
         raise ValueError(f"{name}: could not be read as an array ({exc})") from None
     if arr.dtype.kind == "c":
-        raise TypeError(f"{name}: expected real numbers, got complex dtype {arr.dtype}")
+        raise ValueError(f"{name}: Complex data not supported; expected real numbers, got dtype {arr.dtype}")
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
             want = " or ".join(f"{d}-D" for d in allowed)
             hint = ""
             if 2 in allowed and arr.ndim == 1:
-                hint = "; reshape with .reshape(-1, 1) for one feature or .reshape(1, -1) for one sample"
+                hint = (
+                    ". Reshape your data either using array.reshape(-1, 1) if it has a single feature "
+                    "or array.reshape(1, -1) if it contains a single sample"
+                )
             raise ValueError(f"{name}: expected a {want} array, got shape {arr.shape}{hint}")
     if not allow_empty:
-        if arr.size == 0 and arr.ndim > 0 and arr.shape[0] >= min_samples and min_samples > 0:
-            raise ValueError(f"{name}: expected a non-empty array, got shape {arr.shape}")
-        if arr.ndim >= 1 and arr.shape[0] < min_samples:
-            raise ValueError(
-                f"{name}: expected at least {min_samples} sample(s) along axis 0, got shape {arr.shape}"
-            )
-        if arr.ndim == 2 and arr.shape[1] < min_features:
-            raise ValueError(
-                f"{name}: expected at least {min_features} feature(s) along axis 1, got shape {arr.shape}"
-            )
-        if arr.size == 0:
-            raise ValueError(f"{name}: expected a non-empty array, got shape {arr.shape}")
+        _check_not_empty(arr, name, min_samples, min_features)
     if arr.dtype.kind == "f" and not (allow_nan and allow_inf):
         _check_finite(arr, name, allow_nan=allow_nan, allow_inf=allow_inf)
     return arr
+
+
+def _check_not_empty(arr: np.ndarray, name: str, min_samples: int, min_features: int) -> None:
+    if arr.ndim >= 1 and arr.shape[0] < min_samples:
+        raise ValueError(
+            f"{name}: found array with {arr.shape[0]} sample(s) (shape={arr.shape}) "
+            f"while a minimum of {min_samples} is required."
+        )
+    if arr.ndim == 2 and arr.shape[1] < min_features:
+        raise ValueError(
+            f"{name}: found array with {arr.shape[1]} feature(s) (shape={arr.shape}) "
+            f"while a minimum of {min_features} is required."
+        )
+    if arr.size == 0:
+        raise ValueError(f"{name}: expected a non-empty array, got shape {arr.shape}")
 
 
 def _check_finite(arr: np.ndarray, name: str, *, allow_nan: bool, allow_inf: bool) -> None:
