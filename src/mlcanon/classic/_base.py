@@ -13,6 +13,7 @@ import copy
 import functools
 import inspect
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = [
     "ClusterMixin",
     "DensityMixin",
     "NotFittedError",
+    "DataConversionWarning",
     "check_is_fitted",
     "clone",
     "validate_X",
@@ -38,6 +40,10 @@ __all__ = [
 
 class NotFittedError(ValueError, AttributeError):
     """Raised when a method needs a fitted estimator (a ValueError and an AttributeError, as in scikit-learn)."""
+
+
+class DataConversionWarning(UserWarning):
+    """Input was converted in a way the caller may not expect (e.g. a column-vector y was ravelled)."""
 
 
 class BaseEstimator:
@@ -200,23 +206,23 @@ def check_is_fitted(estimator: Any, attributes: str | list[str] | None = None) -
         names = [attributes] if isinstance(attributes, str) else attributes
         fitted = all(hasattr(estimator, a) for a in names)
     if not fitted:
-        raise _not_fitted_error_class()(
+        raise _sklearn_compatible(NotFittedError, "NotFittedError")(
             f"This {type(estimator).__name__} instance is not fitted yet. "
             "Call 'fit' with appropriate arguments before using this estimator."
         )
 
 
-def _not_fitted_error_class() -> type:
-    # scikit-learn's checks (and users of GridSearchCV) catch sklearn.exceptions.NotFittedError by
-    # class. When scikit-learn is already imported, raise a class that is both ours and theirs;
-    # otherwise ours alone, so that mlcanon never imports scikit-learn itself.
+def _sklearn_compatible(ours: type, name: str) -> type:
+    # scikit-learn's checks (and users of GridSearchCV) catch sklearn.exceptions.NotFittedError and
+    # friends by class. When scikit-learn is already imported, raise a class that is both ours and
+    # theirs; otherwise ours alone, so that mlcanon never imports scikit-learn itself.
     sk = sys.modules.get("sklearn.exceptions")
-    return NotFittedError if sk is None else _both_not_fitted(sk.NotFittedError)
+    return ours if sk is None else _both(ours, getattr(sk, name))
 
 
 @functools.cache
-def _both_not_fitted(sklearn_error: type) -> type:
-    return type("NotFittedError", (NotFittedError, sklearn_error), {"__module__": __name__})
+def _both(ours: type, theirs: type) -> type:
+    return type(ours.__name__, (ours, theirs), {"__module__": __name__})
 
 
 def clone(estimator: BaseEstimator) -> BaseEstimator:
@@ -250,6 +256,12 @@ def validate_X_y(estimator: Any, X: Any, y: Any, *, dtype: Any = np.float64, y_n
     X = validate_X(estimator, X, reset=True, dtype=dtype, min_samples=min_samples)
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            # scikit-learn's check_supervised_y_2d looks for this wording
+            f"A column-vector y was passed when a 1d array was expected; y was ravelled to shape ({y.shape[0]},)",
+            _sklearn_compatible(DataConversionWarning, "DataConversionWarning"),
+            stacklevel=3,
+        )
         y = y.ravel()
     if y.ndim != 1:
         raise ValueError(f"y: expected a 1-D array of shape (n_samples,), got shape {y.shape}")
