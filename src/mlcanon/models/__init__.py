@@ -14,6 +14,8 @@ _NAMES = {
     "BertForSequenceClassification": "bert",
     "BertForTokenClassification": "bert",
     "count_parameters": "bert",
+    "mask_tokens": "bert_training",
+    "pretrain_mlm": "bert_training",
 }
 __all__ = sorted(_NAMES)
 __getattr__, __dir__ = lazy_module(__name__, _NAMES)
