@@ -132,18 +132,21 @@ def write_html(items_by_section: dict, out: Path, meta: dict) -> Path:
 
 
 def rich_summary(items_by_section: dict):
+    """The terminal summary: one line a row, the columns that fit a terminal."""
     from rich.table import Table as RichTable
 
-    table = RichTable(title="mlcanon report", show_lines=False)
-    for h in ["section", *ROW_HEADERS]:
-        table.add_column(h, overflow="fold")
+    table = RichTable(title="mlcanon report", show_lines=False, expand=True)
+    table.add_column("section", no_wrap=True)
+    table.add_column("topic", ratio=3, overflow="fold")
+    for h in ("ours", "reference", "difference"):
+        table.add_column(h, ratio=1, overflow="fold", justify="right")
+    table.add_column("status", no_wrap=True)
     styles = {"pass": "green", "FAIL": "bold red", "goal met": "green", "goal missed": "yellow", "info": "dim"}
     for section in SECTIONS:
         for r in items_by_section.get(section.key, []):
             if isinstance(r, Row):
-                cells = row_cells(r)
-                cells[-1] = f"[{styles[r.status]}]{cells[-1]}[/]"
-                table.add_row(section.zh, *cells)
+                topic, ours, ref, _, diff, _, status = row_cells(r)
+                table.add_row(section.zh, topic, ours, ref, diff, f"[{styles[r.status]}]{status}[/]")
     return table
 
 
