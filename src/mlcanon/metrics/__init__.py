@@ -16,6 +16,7 @@ _NAMES = {
     "precision_recall_fscore_support": "classification",
     "confusion_matrix": "classification",
     "classification_report": "classification",
+    "UndefinedMetricWarning": "classification",
     "get_entities": "sequence",
     "entity_scores": "sequence",
     "entity_classification_report": "sequence",
