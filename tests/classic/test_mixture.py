@@ -157,8 +157,8 @@ def test_one_component_is_the_sample_mean_and_covariance(datasets):
 def test_check_estimator():
     from sklearn.utils.estimator_checks import check_estimator
 
-    # No check is skipped. Our ConvergenceWarning is not sklearn's class (sklearn is test-only for
-    # mlcanon), so it is silenced here as sklearn's checks silence their own.
+    # No check is skipped. Short fits in the checks stop at max_iter; their ConvergenceWarning is
+    # silenced here as scikit-learn's own test of GaussianMixture silences it.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check_estimator(GaussianMixture())

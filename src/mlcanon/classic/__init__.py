@@ -17,11 +17,16 @@ _NAMES = {
     "export_text": "tree",
     "RandomForestClassifier": "forest",
     "GaussianMixture": "mixture",
+    "KMeans": "mixture",
+    "kmeans_plusplus": "mixture",
     "LatentDirichletAllocation": "lda",
     "CategoricalHMM": "hmm",
     "GaussianHMM": "hmm",
     "LinearChainCRF": "crf",
     "BayesianNetwork": "bayesnet",
+    "TabularCPD": "bayesnet",
+    "ConvergenceWarning": "_base",
+    "NotFittedError": "_base",
 }
 __all__ = sorted(_NAMES)
 __getattr__, __dir__ = lazy_module(__name__, _NAMES)

@@ -29,6 +29,10 @@ __all__ = [
     "DensityMixin",
     "NotFittedError",
     "DataConversionWarning",
+    "ConvergenceWarning",
+    "convergence_warning",
+    "sklearn_compatible",
+    "check_n_features",
     "check_is_fitted",
     "clone",
     "validate_X",
@@ -44,6 +48,16 @@ class NotFittedError(ValueError, AttributeError):
 
 class DataConversionWarning(UserWarning):
     """Input was converted in a way the caller may not expect (e.g. a column-vector y was ravelled)."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative solver stopped at ``max_iter`` before its stopping rule held."""
+
+
+def convergence_warning() -> type:
+    """The class to warn with: our ConvergenceWarning, which is also scikit-learn's when scikit-learn
+    is loaded, so ``warnings.filterwarnings(category=sklearn.exceptions.ConvergenceWarning)`` catches it."""
+    return sklearn_compatible(ConvergenceWarning, "ConvergenceWarning")
 
 
 class BaseEstimator:
@@ -206,13 +220,14 @@ def check_is_fitted(estimator: Any, attributes: str | list[str] | None = None) -
         names = [attributes] if isinstance(attributes, str) else attributes
         fitted = all(hasattr(estimator, a) for a in names)
     if not fitted:
-        raise _sklearn_compatible(NotFittedError, "NotFittedError")(
+        raise sklearn_compatible(NotFittedError, "NotFittedError")(
             f"This {type(estimator).__name__} instance is not fitted yet. "
             "Call 'fit' with appropriate arguments before using this estimator."
         )
 
 
-def _sklearn_compatible(ours: type, name: str) -> type:
+def sklearn_compatible(ours: type, name: str) -> type:
+    """``ours``, or a subclass of both ``ours`` and ``sklearn.exceptions.<name>`` when scikit-learn is loaded."""
     # scikit-learn's checks (and users of GridSearchCV) catch sklearn.exceptions.NotFittedError and
     # friends by class. When scikit-learn is already imported, raise a class that is both ours and
     # theirs; otherwise ours alone, so that mlcanon never imports scikit-learn itself.
@@ -236,16 +251,22 @@ def validate_X(estimator: Any, X: Any, *, reset: bool, name: str = "X", dtype: A
     """Check ``X`` as a finite 2-D float array; on ``reset`` store ``n_features_in_``, otherwise
     check that the number of features matches the one seen in ``fit``."""
     X = check_array(X, name, ndim=2, dtype=dtype, min_samples=min_samples)
-    if reset:
-        estimator.n_features_in_ = X.shape[1]
-    else:
-        check_is_fitted(estimator, "n_features_in_")
-        if X.shape[1] != estimator.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(estimator).__name__} is expecting "
-                f"{estimator.n_features_in_} features as input."
-            )
+    check_n_features(estimator, X.shape[1], reset=reset)
     return X
+
+
+def check_n_features(estimator: Any, n_features: int, *, reset: bool) -> None:
+    """On ``reset`` (in ``fit``) store ``n_features_in_``; otherwise check ``n_features`` against it,
+    with the message scikit-learn's checks look for."""
+    if reset:
+        estimator.n_features_in_ = n_features
+        return
+    check_is_fitted(estimator, "n_features_in_")
+    if n_features != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {n_features} features, but {type(estimator).__name__} is expecting "
+            f"{estimator.n_features_in_} features as input."
+        )
 
 
 def validate_X_y(estimator: Any, X: Any, y: Any, *, dtype: Any = np.float64, y_numeric: bool = False,
@@ -259,7 +280,7 @@ def validate_X_y(estimator: Any, X: Any, y: Any, *, dtype: Any = np.float64, y_n
         warnings.warn(
             # scikit-learn's check_supervised_y_2d looks for this wording
             f"A column-vector y was passed when a 1d array was expected; y was ravelled to shape ({y.shape[0]},)",
-            _sklearn_compatible(DataConversionWarning, "DataConversionWarning"),
+            sklearn_compatible(DataConversionWarning, "DataConversionWarning"),
             stacklevel=3,
         )
         y = y.ravel()

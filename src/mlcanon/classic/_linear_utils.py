@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from mlcanon.classic._base import _sklearn_compatible, check_is_fitted, validate_X, validate_X_y
+from mlcanon.classic._base import ConvergenceWarning, check_n_features, convergence_warning, validate_X, validate_X_y
 from mlcanon.validation import check_array
 
 __all__ = ["validate_X_any", "check_sample_weight", "class_weight_vector", "check_partial_fit_classes",
@@ -38,15 +38,7 @@ def validate_X_any(estimator: Any, X: Any, *, reset: bool, accept_sparse: bool =
         raise ValueError(f"X: found array with shape {X.shape} while a minimum of 1 sample and 1 feature is required.")
     if not np.isfinite(X.data).all():
         raise ValueError("X: expected finite values, got NaN or infinity in the sparse matrix")
-    if reset:
-        estimator.n_features_in_ = X.shape[1]
-    else:
-        check_is_fitted(estimator, "n_features_in_")
-        if X.shape[1] != estimator.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(estimator).__name__} is expecting "
-                f"{estimator.n_features_in_} features as input."
-            )
+    check_n_features(estimator, X.shape[1], reset=reset)
     # Duplicate entries are left as they are (as scikit-learn does): products X @ W add them up.
     # Never sum_duplicates() here: it sorts indices in place, and csr_matrix(X, dtype) may share
     # them with the caller's matrix.
@@ -132,10 +124,3 @@ class _Scratch:
     """Receives the ``n_features_in_`` that validate_X_y stores, so the real estimator's is untouched."""
 
 
-class ConvergenceWarning(UserWarning):
-    """An iterative solver stopped at ``max_iter`` before its tolerance was reached."""
-
-
-def convergence_warning() -> type:
-    """Our ConvergenceWarning, also scikit-learn's when scikit-learn is loaded (so its filters catch it)."""
-    return _sklearn_compatible(ConvergenceWarning, "ConvergenceWarning")

@@ -38,7 +38,9 @@ from scipy.special import logsumexp
 
 from mlcanon.classic._base import (
     BaseEstimator,
+    ConvergenceWarning,
     DensityMixin,
+    convergence_warning,
     check_is_fitted,
     check_random_state,
     validate_X,
@@ -49,10 +51,6 @@ __all__ = ["GaussianMixture", "KMeans", "kmeans_plusplus", "ConvergenceWarning"]
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
-
-
-class ConvergenceWarning(UserWarning):
-    """EM or k-means stopped at ``max_iter`` before converging."""
 
 
 # ---------------------------------------------------------------------------------------- k-means
@@ -484,7 +482,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 self.converged_ = converged
         if not self.converged_ and self.max_iter > 0:
             warnings.warn("Best performing initialization did not converge. Try different init parameters, "
-                          "or increase max_iter, tol, or check for degenerate data.", ConvergenceWarning,
+                          "or increase max_iter, tol, or check for degenerate data.", convergence_warning(),
                           stacklevel=2)
         self._set_parameters(best_params)
         self.n_iter_ = best_n_iter

@@ -31,7 +31,8 @@ from mlcanon.classic import _svm_kernels as _k
 from mlcanon.classic._base import (
     BaseEstimator,
     ClassifierMixin,
-    _sklearn_compatible,
+    ConvergenceWarning,
+    convergence_warning,
     check_classification_targets,
     check_is_fitted,
     validate_X,
@@ -43,10 +44,6 @@ __all__ = ["SVC", "ConvergenceWarning"]
 
 _KERNELS = {"linear": _k.LINEAR, "poly": _k.POLY, "rbf": _k.RBF, "sigmoid": _k.SIGMOID,
             "precomputed": _k.PRECOMPUTED}
-
-
-class ConvergenceWarning(UserWarning):
-    """The solver stopped at ``max_iter`` before the optimality condition held."""
 
 
 class SVC(ClassifierMixin, BaseEstimator):
@@ -312,7 +309,7 @@ class SVC(ClassifierMixin, BaseEstimator):
             warnings.warn(
                 f"Solver terminated early (max_iter={self.max_iter}).  Consider pre-processing your data "
                 "with StandardScaler or MinMaxScaler.",
-                _sklearn_compatible(ConvergenceWarning, "ConvergenceWarning"),
+                convergence_warning(),
                 stacklevel=3,
             )
         # libsvm's raw model (f > 0 votes for the first class of each pair) ...
