@@ -66,3 +66,13 @@ def test_errors():
         gelu([1.0])
     with pytest.raises(ValueError, match="hidden_act: expected one of"):
         get_activation("swiglu")
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_fused_gelu_is_the_same_function_as_the_formula(approximate):
+    # Models run GELU through torch's fused kernel; it must be the function the formula defines.
+    x = torch.linspace(-8, 8, 20001, dtype=torch.float64)
+    composed = GELU(approximate)(x)
+    fused = GELU(approximate, fused=True)(x)
+    assert torch.allclose(composed, fused, atol=1e-14, rtol=0)
+    assert get_activation("gelu").fused and not get_activation("gelu", fused=False).fused
