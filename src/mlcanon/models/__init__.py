@@ -5,6 +5,7 @@ from mlcanon._lazy import lazy_module
 _NAMES = {
     "Seq2Seq": "seq2seq",
     "Seq2SeqConfig": "seq2seq",
+    "Seq2SeqDecoding": "seq2seq",
     "Transformer": "transformer",
     "TransformerConfig": "transformer",
     "NoamSchedule": "transformer",
