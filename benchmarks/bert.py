@@ -35,6 +35,7 @@ def _pair(config_kwargs: dict | None):
 def run(repeats: int = 5, quick: bool = False):
     torch.manual_seed(0)
     B, T = (8, 64) if quick else (32, 128)
+    torch.set_num_threads(1)  # both sides alike; threads fight on a shared 2-core machine
     cases = [("all-MiniLM-L6-v2", None)]
     if not quick:
         cases.append(("BERT-base size", {}))
