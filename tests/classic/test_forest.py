@@ -152,3 +152,8 @@ def test_bad_input():
     rf.fit([[0.0], [1.0], [2.0]], [0, 1, 1])
     with pytest.raises(ValueError, match="X has 2 features, but RandomForestClassifier is expecting 1"):
         rf.predict_proba([[0.0, 1.0]])
+
+
+def test_a_single_class_is_bad_input():
+    with pytest.raises(ValueError, match=r"y: RandomForestClassifier needs samples of at least 2 classes, got 1 class \(3\)"):
+        RandomForestClassifier(n_estimators=2).fit([[0.0], [1.0]], [3, 3])

@@ -200,11 +200,14 @@ def test_no_underflow_on_a_very_long_document():
     assert proba[0, 1] > proba[0, 0]
 
 
-def test_single_class_is_a_valid_fit_as_in_sklearn():
-    # scikit-learn's naive Bayes accepts one class (prior 1); so do we.
-    clf = GaussianNB().fit([[0.0], [1.0]], [7, 7])
-    np.testing.assert_array_equal(clf.predict([[3.0]]), [7])
-    np.testing.assert_allclose(clf.predict_proba([[3.0]]), [[1.0]])
+@pytest.mark.parametrize("cls", [GaussianNB, MultinomialNB, BernoulliNB])
+def test_a_single_class_is_bad_input_for_fit_but_not_for_a_partial_fit_batch(cls):
+    # The issue lists a single class as bad input (scikit-learn fits a constant instead).
+    with pytest.raises(ValueError, match=rf"y: {cls.__name__} needs samples of at least 2 classes, got 1 class \(7\)"):
+        cls().fit([[0.0], [1.0]], [7, 7])
+    # Streaming: the classes are declared up front; one batch may hold only one of them.
+    clf = cls().partial_fit([[0.0], [1.0]], [7, 7], classes=[7, 8]).partial_fit([[2.0]], [8])
+    assert clf.classes_.tolist() == [7, 8]
 
 
 # ---- properties --------------------------------------------------------------------------------
@@ -218,6 +221,7 @@ def test_single_class_is_a_valid_fit_as_in_sklearn():
 def test_posteriors_sum_to_one_and_match_argmax(X, y, name):
     # A Gaussian needs some spread: on constant X, var_ = epsilon_ = 0 (scikit-learn gives NaN too).
     assume(name != "GaussianNB" or X.var(axis=0).max() > 0)
+    assume(len(np.unique(y)) >= 2)  # one class is bad input (tested above)
     clf = OURS[name]().fit(X, y)
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)

@@ -340,9 +340,10 @@ def test_integer_weights_equal_repeated_rows(seed, n):
     np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=1e-12)
 
 
-def test_single_class_fits_a_single_leaf_as_scikit_learn():
-    clf = DecisionTreeClassifier().fit([[0.0], [1.0], [2.0]], ["a", "a", "a"])
-    assert clf.get_n_leaves() == 1 and clf.predict([[5.0]]).tolist() == ["a"]
+def test_a_single_class_is_bad_input():
+    # The issue lists a single class as bad input (scikit-learn would grow a single leaf).
+    with pytest.raises(ValueError, match=r"y: DecisionTreeClassifier needs samples of at least 2 classes, got 1 class \('a'\)"):
+        DecisionTreeClassifier().fit([[0.0], [1.0], [2.0]], ["a", "a", "a"])
 
 
 def test_plot_tree_draws_every_node():

@@ -33,6 +33,7 @@ __all__ = [
     "convergence_warning",
     "sklearn_compatible",
     "check_n_features",
+    "check_n_classes",
     "check_is_fitted",
     "clone",
     "validate_X",
@@ -305,6 +306,19 @@ def check_classification_targets(y: np.ndarray) -> None:
         kinds = {type(v) for v in y}
         if len(kinds) > 1:
             raise TypeError(f"y: expected labels of one type, got a mix of {sorted(k.__name__ for k in kinds)}")
+
+
+def check_n_classes(classes: np.ndarray, estimator: Any) -> None:
+    """A classifier's ``fit`` needs at least two classes to tell apart: one class is bad input.
+
+    (scikit-learn's naive Bayes and trees accept it and predict the constant; mlcanon says
+    plainly that there is nothing to learn. ``partial_fit`` with ``classes=`` declared up front
+    may still see one class in a batch.)"""
+    if len(classes) < 2:
+        shown = repr(classes[0].item() if hasattr(classes[0], "item") else classes[0]) if len(classes) else "none"
+        raise ValueError(
+            f"y: {type(estimator).__name__} needs samples of at least 2 classes, got 1 class ({shown})"
+        )
 
 
 def check_random_state(seed: Any) -> np.random.RandomState:

@@ -28,6 +28,7 @@ from mlcanon.classic._base import (
     BaseEstimator,
     ClassifierMixin,
     check_classification_targets,
+    check_n_classes,
     check_is_fitted,
     check_random_state,
     validate_X_y,
@@ -146,6 +147,7 @@ max_leaf_nodes, min_impurity_decrease, ccp_alpha
         sample_weight = _check_sample_weight(sample_weight, n_samples)
         check_classification_targets(y)
         self.classes_, y_enc = np.unique(y, return_inverse=True)
+        check_n_classes(self.classes_, self)
         self.n_classes_ = len(self.classes_)
         self.n_outputs_ = 1
         y_enc = y_enc.astype(np.int64)

@@ -33,6 +33,7 @@ from mlcanon.classic._base import (
     BaseEstimator,
     ClassifierMixin,
     check_classification_targets,
+    check_n_classes,
     check_is_fitted,
 )
 from mlcanon.classic._linear_utils import (
@@ -157,6 +158,8 @@ class GaussianNB(_BaseNB):
         for name in ("classes_", "theta_", "var_", "class_count_", "class_prior_", "epsilon_"):
             self.__dict__.pop(name, None)
         classes = None if y is None else np.unique(np.asarray(y).ravel())
+        if classes is not None:
+            check_n_classes(classes, self)
         return self._partial_fit(X, y, classes, sample_weight)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None) -> GaussianNB:
@@ -306,6 +309,7 @@ class _BaseDiscreteNB(_BaseNB):
         check_classification_targets(y)
         X = self._prepare_X(X)
         self.classes_ = np.unique(y)
+        check_n_classes(self.classes_, self)
         self._init_counters(len(self.classes_), X.shape[1])
         self._count_and_smooth(X, y, sample_weight)
         return self

@@ -40,6 +40,7 @@ from mlcanon.classic._base import (
     ClassifierMixin,
     RegressorMixin,
     check_classification_targets,
+    check_n_classes,
     check_is_fitted,
     check_random_state,
     validate_X,
@@ -456,6 +457,7 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
         X32, y, sample_weight = self._validate_fit_input(X, y, sample_weight)
         check_classification_targets(y)
         self.classes_, y_enc = np.unique(y, return_inverse=True)
+        check_n_classes(self.classes_, self)
         self.n_classes_ = len(self.classes_)
         self.n_outputs_ = 1
         if self.class_weight is not None:
