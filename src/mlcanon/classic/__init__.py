@@ -15,6 +15,7 @@ _NAMES = {
     "DecisionTreeClassifier": "tree",
     "DecisionTreeRegressor": "tree",
     "export_text": "tree",
+    "plot_tree": "tree",
     "RandomForestClassifier": "forest",
     "GaussianMixture": "mixture",
     "KMeans": "mixture",
