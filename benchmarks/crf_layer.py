@@ -10,17 +10,14 @@ from __future__ import annotations
 import torch
 
 from benchmarks.harness import compare
+from mlcanon._threads import single_thread
 
 
 def run(repeats: int = 5, quick: bool = False):
-    # One intra-op thread for both sides: on a shared 2-core machine, OpenMP/BLAS threads that
-    # wait for a busy core make tiny per-step ops cost milliseconds at random, for both.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    # One thread for both sides: on a shared 2-core machine, threads that wait for a busy core
+    # make tiny per-step ops cost milliseconds at random, for both.
+    with single_thread():
         return _run(repeats, quick)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(repeats: int, quick: bool):

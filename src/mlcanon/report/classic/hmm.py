@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import itertools
 import logging
-import time
 
 import numpy as np
 
+from mlcanon._threads import best_time, single_thread
 from mlcanon.report.core import Note, Row, check, figure_from_matplotlib
 
 
@@ -39,21 +39,10 @@ def _pair(ours_cls, ref_cls, params, **kw):
     return models
 
 
-def _timed(fn, repeats=3):
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 @check("隐马尔可夫模型 HMM vs hmmlearn")
 def hmm_vs_hmmlearn(ctx):
-    from threadpoolctl import threadpool_limits
-
     # one BLAS/OpenMP thread for both sides: sklearn's KMeans otherwise spins threads on a shared box
-    with threadpool_limits(limits=1):
+    with single_thread():
         return _hmm_vs_hmmlearn(ctx)
 
 
@@ -141,12 +130,12 @@ def _speed_rows(ctx, ref, CategoricalHMM):
     size = f"{n_seq} seqs x {T} steps x {K} states"
     rows = []
     for what, fn in (("Viterbi", "predict"), ("forward-backward", "predict_proba")):
-        t_o = _timed(lambda: getattr(ours, fn)(X, lengths))
-        t_r = _timed(lambda: getattr(theirs, fn)(X, lengths))
+        t_o = best_time(lambda: getattr(ours, fn)(X, lengths))
+        t_r = best_time(lambda: getattr(theirs, fn)(X, lengths))
         rows.append(Row(f"CategoricalHMM {what} time (s), {size}", t_o, t_r, "hmmlearn", tolerance=1.0, kind="speed"))
     o, r = _pair(CategoricalHMM, ref.CategoricalHMM, params, n_iter=3, tol=-np.inf)
-    t_o = _timed(lambda: o.fit(X, lengths), repeats=1)
-    t_r = _timed(lambda: r.fit(X, lengths), repeats=1)
+    t_o = best_time(lambda: o.fit(X, lengths), repeats=1)
+    t_r = best_time(lambda: r.fit(X, lengths), repeats=1)
     rows.append(Row(f"CategoricalHMM Baum-Welch, 3 iterations, time (s), {size}", t_o, t_r, "hmmlearn",
                     tolerance=1.0, kind="speed"))
     return rows

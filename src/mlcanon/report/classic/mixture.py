@@ -3,29 +3,18 @@ type, EM's monotone likelihood, a time ratio, and the fitted ellipses on iris pe
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
 
+from mlcanon._threads import best_time, single_thread
 from mlcanon.report.core import Row, check, figure_from_matplotlib
-
-
-def _timed(fn, repeats=3):
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 @check("高斯混合模型 Gaussian mixture (EM) vs scikit-learn")
 def gmm_vs_sklearn(ctx):
-    from threadpoolctl import threadpool_limits
-
     # one BLAS/OpenMP thread for both sides: sklearn's KMeans otherwise spins threads on a shared box
-    with threadpool_limits(limits=1):
+    with single_thread():
         return _gmm_vs_sklearn(ctx)
 
 
@@ -63,8 +52,8 @@ def _gmm_vs_sklearn(ctx):
     kw = dict(n_components=8, covariance_type="full", max_iter=steps, tol=0, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t_o = _timed(lambda: GaussianMixture(**kw).fit(Z), repeats=2)
-        t_r = _timed(lambda: Ref(**kw).fit(Z), repeats=2)
+        t_o = best_time(lambda: GaussianMixture(**kw).fit(Z), repeats=2)
+        t_r = best_time(lambda: Ref(**kw).fit(Z), repeats=2)
     items.append(Row(f"fit time (s), digits PCA-10 x {n}, 8 full components, {steps} EM steps", t_o, t_r,
                      "scikit-learn", tolerance=1.5, kind="speed"))
     return items
