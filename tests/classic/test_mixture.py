@@ -66,7 +66,7 @@ def test_matches_sklearn_with_the_same_seed(datasets, covariance_type, init_para
 def test_matches_sklearn_from_given_initial_parameters(datasets, covariance_type):
     X = datasets["cancer"]
     rng = np.random.RandomState(0)
-    K, D = 4, X.shape[1]
+    K = 4
     means = X[rng.choice(len(X), K, replace=False)]
     weights = np.full(K, 1 / K)
     prec = 1 / np.var(X, axis=0)

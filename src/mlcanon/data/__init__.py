@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlcanon.data import readers
 from mlcanon.data.readers import (
     FormatError,
     RelationData,

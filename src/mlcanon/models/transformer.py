@@ -44,7 +44,6 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from mlcanon.nn.activations import get_activation

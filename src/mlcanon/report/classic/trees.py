@@ -134,7 +134,6 @@ def _tree_figure():
 
 @check("随机森林 Random forest")
 def random_forest(ctx):
-    import numpy as np
     from sklearn.ensemble import RandomForestClassifier as SkForest
     from sklearn.model_selection import train_test_split
 
