@@ -237,11 +237,15 @@ max_leaf_nodes, min_impurity_decrease, ccp_alpha
 
     def predict_proba(self, X) -> np.ndarray:
         """Mean of the trees' class probabilities, shape (n_samples, n_classes)."""
+        from joblib import Parallel, delayed, effective_n_jobs
+
         X32 = self._validate_X_predict(X)
-        proba = np.zeros((X32.shape[0], self.n_classes_))
-        for tree in self.estimators_:
-            proba += _tree_proba(tree, X32)
-        return proba / len(self.estimators_)
+        # Each of n_jobs threads sums the probabilities of its share of the trees (the kernels
+        # release the GIL), as scikit-learn does; the partial sums are added at the end.
+        n_chunks = min(effective_n_jobs(self.n_jobs), len(self.estimators_))
+        chunks = [self.estimators_[i::n_chunks] for i in range(n_chunks)]
+        partial = Parallel(n_jobs=n_chunks, prefer="threads")(delayed(_sum_proba)(c, X32, self.n_classes_) for c in chunks)
+        return sum(partial) / len(self.estimators_)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`."""
@@ -272,6 +276,13 @@ max_leaf_nodes, min_impurity_decrease, ccp_alpha
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
         return tags
+
+
+def _sum_proba(trees: list, X32: np.ndarray, n_classes: int) -> np.ndarray:
+    proba = np.zeros((X32.shape[0], n_classes))
+    for tree in trees:
+        proba += _tree_proba(tree, X32)
+    return proba
 
 
 def _tree_proba(tree: DecisionTreeClassifier, X32: np.ndarray) -> np.ndarray:
