@@ -493,39 +493,10 @@ def node_split(Xt, y_cls, y_reg, w, samples, xf, xbits, keys, keys2, vals2, coun
                 best_pos = p
                 best_feature = feat
                 best_threshold = np.float64(xf[p - 1]) / 2.0 + np.float64(xf[p]) / 2.0
-    imp_left = np.inf
-    imp_right = np.inf
-    improvement = -np.inf
-    if best_pos < end:
-        row = Xt[best_feature]
-        lo = start
-        hi = end
-        while lo < hi:
-            if row[samples[lo]] <= best_threshold:
-                lo += 1
-            else:
-                hi -= 1
-                t = samples[lo]
-                samples[lo] = samples[hi]
-                samples[hi] = t
-        sum_left[:] = 0.0
-        wl = _move_left(y_cls, y_reg, w, samples, crit, sum_left, sum_total, 0.0, wn, start, best_pos, end)
-        wr = wn - wl
-        for c in range(sum_left.shape[0]):
-            sum_right[c] = sum_total[c] - sum_left[c]
-        sq_left = 0.0
-        if crit == SQUARED_ERROR:
-            for p in range(start, best_pos):
-                i = samples[p]
-                sq_left += w[i] * y_reg[i] * y_reg[i]
-        imp_left = _impurity(crit, sum_left, wl, sq_left)
-        imp_right = _impurity(crit, sum_right, wr, sq_total - sq_left)
-        improvement = (wn / weighted_n_samples) * (impurity - wr / wn * imp_right - wl / wn * imp_left)
-    # known constants keep their order for siblings and children; new ones are appended
-    for k in range(n_known_constants):
-        features[k] = constant_features[k]
-    for k in range(n_known_constants, n_known_constants + n_found_constants):
-        constant_features[k] = features[k]
+    imp_left, imp_right, improvement = _finish_split(
+        Xt, y_cls, y_reg, w, samples, features, constant_features, crit, sum_left, sum_right, sum_total,
+        sq_total, wn, impurity, weighted_n_samples, start, end, best_pos, best_feature, best_threshold,
+        True, n_known_constants, n_found_constants)
     return best_pos, best_feature, best_threshold, imp_left, imp_right, improvement, n_total_constants
 
 
@@ -541,6 +512,47 @@ def _rand_uniform(rng, low, high):
     s ^= (s << 5) & 0xFFFFFFFF
     rng[0] = s
     return (high - low) * np.float64(s % (RAND_R_MAX + 1)) / np.float64(RAND_R_MAX) + low
+
+
+@njit(cache=True, nogil=True)
+def _finish_split(Xt, y_cls, y_reg, w, samples, features, constant_features, crit, sum_left, sum_right,
+                  sum_total, sq_total, wn, impurity, weighted_n_samples, start, end, best_pos, best_feature,
+                  best_threshold, repartition, n_known_constants, n_found_constants):
+    """After the search: put samples[start:best_pos] left of the chosen threshold (unless they are
+    already in that order), compute both children's impurities and the weighted impurity decrease,
+    and record the constant features found (known ones keep their order for siblings and children;
+    new ones are appended). Returns (imp_left, imp_right, improvement); infinities when no split."""
+    imp_left = np.inf
+    imp_right = np.inf
+    improvement = -np.inf
+    if best_pos < end:
+        if repartition:
+            row = Xt[best_feature]
+            a = start
+            b = end
+            while a < b:
+                if row[samples[a]] <= best_threshold:
+                    a += 1
+                else:
+                    b -= 1
+                    t = samples[a]
+                    samples[a] = samples[b]
+                    samples[b] = t
+        wl, wr = _split_sums(y_cls, y_reg, w, samples, crit, sum_left, sum_right, sum_total, wn, start,
+                             best_pos, end)
+        sq_left = 0.0
+        if crit == SQUARED_ERROR:
+            for p in range(start, best_pos):
+                i = samples[p]
+                sq_left += w[i] * y_reg[i] * y_reg[i]
+        imp_left = _impurity(crit, sum_left, wl, sq_left)
+        imp_right = _impurity(crit, sum_right, wr, sq_total - sq_left)
+        improvement = (wn / weighted_n_samples) * (impurity - wr / wn * imp_right - wl / wn * imp_left)
+    for k in range(n_known_constants):
+        features[k] = constant_features[k]
+    for k in range(n_known_constants, n_known_constants + n_found_constants):
+        constant_features[k] = features[k]
+    return imp_left, imp_right, improvement
 
 
 @njit(cache=True, nogil=True)
@@ -628,36 +640,10 @@ def node_split_random(Xt, y_cls, y_reg, w, samples, xf, features, constant_featu
             best_pos = pos
             best_feature = feat
             best_threshold = thr
-    imp_left = np.inf
-    imp_right = np.inf
-    improvement = -np.inf
-    if best_pos < end:
-        if current_feature != best_feature:
-            row = Xt[best_feature]
-            a = start
-            b = end
-            while a < b:
-                if row[samples[a]] <= best_threshold:
-                    a += 1
-                else:
-                    b -= 1
-                    t = samples[a]
-                    samples[a] = samples[b]
-                    samples[b] = t
-        wl, wr = _split_sums(y_cls, y_reg, w, samples, crit, sum_left, sum_right, sum_total, wn, start,
-                             best_pos, end)
-        sq_left = 0.0
-        if crit == SQUARED_ERROR:
-            for p in range(start, best_pos):
-                i = samples[p]
-                sq_left += w[i] * y_reg[i] * y_reg[i]
-        imp_left = _impurity(crit, sum_left, wl, sq_left)
-        imp_right = _impurity(crit, sum_right, wr, sq_total - sq_left)
-        improvement = (wn / weighted_n_samples) * (impurity - wr / wn * imp_right - wl / wn * imp_left)
-    for k in range(n_known_constants):
-        features[k] = constant_features[k]
-    for k in range(n_known_constants, n_known_constants + n_found_constants):
-        constant_features[k] = features[k]
+    imp_left, imp_right, improvement = _finish_split(
+        Xt, y_cls, y_reg, w, samples, features, constant_features, crit, sum_left, sum_right, sum_total,
+        sq_total, wn, impurity, weighted_n_samples, start, end, best_pos, best_feature, best_threshold,
+        current_feature != best_feature, n_known_constants, n_found_constants)
     return best_pos, best_feature, best_threshold, imp_left, imp_right, improvement, n_total_constants
 
 # ---------------------------------------------------------------------------- builders
