@@ -241,7 +241,7 @@ def test_bad_input():
         clf.fit([1.0, 2.0], [0, 1])
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         clf.fit(X2, [0, 1, 1])
-    with pytest.raises(ValueError, match="needs samples of at least 2 classes in the data, but the data contains only one class: 1"):
+    with pytest.raises(ValueError, match=r"y: LogisticRegression needs samples of at least 2 classes, got 1 class \(1\)"):
         clf.fit(X2, [1, 1])
     with pytest.raises(ValueError, match="Unknown label type: continuous"):
         clf.fit(X2, [0.5, 1.5])

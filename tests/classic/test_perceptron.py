@@ -238,7 +238,7 @@ def test_bad_input():
         clf.fit([1.0, 2.0], [0, 1])
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         clf.fit(X2, [0, 1, 1])
-    with pytest.raises(ValueError, match="The number of classes has to be greater than one; got 1 class"):
+    with pytest.raises(ValueError, match=r"y: Perceptron needs samples of at least 2 classes, got 1 class \(1\)"):
         clf.fit(X2, [1, 1])
     with pytest.raises(ValueError, match="Unknown label type: continuous"):
         clf.fit(X2, [0.5, 1.5])

@@ -33,7 +33,13 @@ from scipy import optimize
 from scipy.optimize._linesearch import line_search_wolfe1, line_search_wolfe2
 from scipy.special import expit, log_expit
 
-from mlcanon.classic._base import BaseEstimator, ClassifierMixin, check_classification_targets, check_is_fitted
+from mlcanon.classic._base import (
+    BaseEstimator,
+    ClassifierMixin,
+    check_classification_targets,
+    check_is_fitted,
+    check_n_classes,
+)
 from mlcanon.classic._linear_utils import (
     check_sample_weight,
     class_weight_vector,
@@ -120,9 +126,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         X, y = validate_X_y_any(self, X, y, reset=True)
         check_classification_targets(y)
         classes, y_idx = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError("This solver needs samples of at least 2 classes in the data, but the data "
-                             f"contains only one class: {classes.tolist()[0]!r}")
+        check_n_classes(classes, self)
         sw = self._weights(sample_weight, classes, y, X.shape[0])
         C = np.inf if self.penalty is None else float(self.C)
         l2 = 1.0 / (C * sw.sum())

@@ -40,6 +40,7 @@ from mlcanon.classic._base import (
     BaseEstimator,
     ClassifierMixin,
     check_classification_targets,
+    check_n_classes,
     check_is_fitted,
     check_random_state,
 )
@@ -171,8 +172,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         X, y = validate_X_y_any(self, X, y, reset=True, accept_sparse=not self.dual)
         check_classification_targets(y)
         classes, y_idx = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(f"The number of classes has to be greater than one; got {len(classes)} class")
+        check_n_classes(classes, self)
         self.classes_ = classes
         self._run(X, y, y_idx, sample_weight, int(self.max_iter), self._validation_mask(y_idx, X.shape[0]),
                   coef_init, intercept_init)
@@ -212,8 +212,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         X, y = validate_X_y_any(self, X, y, reset=first_call)
         check_classification_targets(y)
         check_partial_fit_classes(self, classes)
-        if len(self.classes_) < 2:
-            raise ValueError(f"The number of classes has to be greater than one; got {len(self.classes_)} class")
+        check_n_classes(self.classes_, self)
         unknown = np.setdiff1d(np.unique(y), self.classes_)
         if unknown.size:
             raise ValueError(f"The target label(s) {unknown} in y do not exist in the initial classes {self.classes_}")

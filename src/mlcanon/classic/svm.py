@@ -34,6 +34,7 @@ from mlcanon.classic._base import (
     ConvergenceWarning,
     convergence_warning,
     check_classification_targets,
+    check_n_classes,
     check_is_fitted,
     validate_X,
     validate_X_y,
@@ -141,8 +142,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         X, y = validate_X_y(self, X, y)
         check_classification_targets(y)
         classes, y_idx = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(f"y: the number of classes has to be greater than one; got {len(classes)} class")
+        check_n_classes(classes, self)
         self.classes_ = classes
         self.class_weight_ = self._class_weights(classes, y_idx)
         kernel, X = self._fit_kernel_input(X)
