@@ -338,17 +338,16 @@ class _MultinomialLoss(_LinearLoss):
         G = (P - self.Y) * (self.sw / self.sw_sum)[:, None]
         grad = self._grad_from(W, G)
         d = self.n_features
-        sw_scaled = (self.sw / self.sw_sum)[:, None]
+        sw_norm = np.ascontiguousarray(self.sw / self.sw_sum)
+        P = np.ascontiguousarray(P)
 
         def hessp(s):
             S = s.reshape((self.K, -1), order="F")
-            T = np.asarray(self.X @ S[:, :d].T)  # (n, K)
+            T = np.ascontiguousarray(self.X @ S[:, :d].T)  # (n, K)
             if self.fit_intercept:
-                T = T + S[:, -1]
+                T += S[:, -1]
             # H s = X^T [p_k (t_k - sum_l p_l t_l)] (the softmax Jacobian applied to X s)
-            T -= (P * T).sum(axis=1, keepdims=True)
-            T *= P
-            T *= sw_scaled
+            _softmax_jacobian_rows(P, T, sw_norm)  # in place, one pass over (n, K)
             out = np.empty_like(S, order="F")
             out[:, :d] = self._matvec_T(T).T + self.l2 * S[:, :d]
             if self.fit_intercept:
@@ -356,6 +355,19 @@ class _MultinomialLoss(_LinearLoss):
             return out.ravel(order="F")
 
         return grad, hessp
+
+
+@njit(cache=True)
+def _softmax_jacobian_rows(P, T, sw):  # pragma: no cover - compiled
+    """T_ik <- sw_i * p_ik * (t_ik - sum_l p_il t_il), in place: the softmax Jacobian applied row by
+    row (what five NumPy passes over the (n, K) block computed before)."""
+    n, K = T.shape
+    for i in range(n):
+        dot = 0.0
+        for k in range(K):
+            dot += P[i, k] * T[i, k]
+        for k in range(K):
+            T[i, k] = P[i, k] * (T[i, k] - dot) * sw[i]
 
 
 @njit(cache=True)
