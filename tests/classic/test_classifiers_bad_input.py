@@ -1,6 +1,7 @@
 """Issue 6's list of bad input, for every classifier in the registry: NaN, inf, 1-D X, mismatched
-lengths, a single class, predict before fit, a wrong number of features at predict — each a
-clear error with the same wording across estimators."""
+lengths, a single class, continuous labels, predict before fit, a wrong number of features at
+predict — each a clear error with the same wording across estimators. The estimators' own test
+files keep only the bad input peculiar to them (sample weights, hyper-parameters, overflow)."""
 
 import numpy as np
 import pytest
@@ -55,6 +56,11 @@ def test_a_single_class(make):
     name = _name(make)
     with pytest.raises(ValueError, match=rf"y: {name} needs samples of at least 2 classes, got 1 class \(1\)"):
         make().fit(X, np.ones(4, dtype=int))
+
+
+def test_continuous_labels(make):
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        make().fit(X, y + 0.5)
 
 
 def test_predict_before_fit(make):

@@ -229,27 +229,9 @@ def test_check_estimator():
 
 
 def test_bad_input():
-    clf = LogisticRegression()
-    X2 = [[1.0, 2.0], [0.0, 1.0]]
-    with pytest.raises(ValueError, match="is not fitted yet"):
-        clf.predict(X2)
-    with pytest.raises(ValueError, match="X: expected finite values, got NaN"):
-        clf.fit([[1.0, np.nan], [0.0, 1.0]], [0, 1])
-    with pytest.raises(ValueError, match="X: expected finite values, got infinity"):
-        clf.fit([[1.0, np.inf], [0.0, 1.0]], [0, 1])
-    with pytest.raises(ValueError, match="X: expected a 2-D array, got shape"):
-        clf.fit([1.0, 2.0], [0, 1])
-    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
-        clf.fit(X2, [0, 1, 1])
-    with pytest.raises(ValueError, match=r"y: LogisticRegression needs samples of at least 2 classes, got 1 class \(1\)"):
-        clf.fit(X2, [1, 1])
-    with pytest.raises(ValueError, match="Unknown label type: continuous"):
-        clf.fit(X2, [0.5, 1.5])
-    clf.fit(X2, [0, 1])
-    with pytest.raises(ValueError, match="X has 3 features, but LogisticRegression is expecting 2 features"):
-        clf.predict_proba([[1.0, 2.0, 3.0]])
+    # The bad input every classifier shares is tested in test_classifiers_bad_input.py.
     with pytest.raises(ValueError, match="Sample weights must contain at least one non-zero number"):
-        LogisticRegression().fit(X2, [0, 1], sample_weight=[0.0, 0.0])
+        LogisticRegression().fit([[1.0, 2.0], [0.0, 1.0]], [0, 1], sample_weight=[0.0, 0.0])
 
 
 def test_option_errors():

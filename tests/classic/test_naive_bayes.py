@@ -253,23 +253,8 @@ def test_check_estimator(name):
 
 
 @pytest.mark.parametrize("name", list(OURS))
-def test_bad_input(name):
-    clf = OURS[name]()
-    with pytest.raises(ValueError, match="is not fitted yet"):
-        clf.predict([[1.0, 2.0]])
-    with pytest.raises(ValueError, match="X: expected finite values, got NaN"):
-        clf.fit([[1.0, np.nan], [0.0, 1.0]], [0, 1])
-    with pytest.raises(ValueError, match="X: expected finite values, got infinity"):
-        clf.fit([[1.0, np.inf], [0.0, 1.0]], [0, 1])
-    with pytest.raises(ValueError, match="X: expected a 2-D array, got shape"):
-        clf.fit([1.0, 2.0], [0, 1])
-    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
-        clf.fit([[1.0, 2.0], [0.0, 1.0]], [0, 1, 1])
-    with pytest.raises(ValueError, match="Unknown label type: continuous"):
-        clf.fit([[1.0, 2.0], [0.0, 1.0]], [0.5, 1.5])
-    clf.fit([[1.0, 2.0], [0.0, 1.0]], [0, 1])
-    with pytest.raises(ValueError, match="X has 3 features, but .* is expecting 2 features"):
-        clf.predict([[1.0, 2.0, 3.0]])
+def test_bad_sample_weight(name):
+    # The bad input every classifier shares is tested in test_classifiers_bad_input.py.
     with pytest.raises(ValueError, match="sample_weight.shape == \\(3,\\), expected \\(2,\\)"):
         OURS[name]().fit([[1.0, 2.0], [0.0, 1.0]], [0, 1], sample_weight=[1, 1, 1])
     with pytest.raises(ValueError, match="Sample weights must contain at least one non-zero number"):

@@ -226,25 +226,7 @@ def test_check_estimator(dual):
 
 
 def test_bad_input():
-    clf = Perceptron()
-    X2 = [[1.0, 2.0], [0.0, 1.0]]
-    with pytest.raises(ValueError, match="is not fitted yet"):
-        clf.predict(X2)
-    with pytest.raises(ValueError, match="X: expected finite values, got NaN"):
-        clf.fit([[1.0, np.nan], [0.0, 1.0]], [0, 1])
-    with pytest.raises(ValueError, match="X: expected finite values, got infinity"):
-        clf.fit([[1.0, np.inf], [0.0, 1.0]], [0, 1])
-    with pytest.raises(ValueError, match="X: expected a 2-D array, got shape"):
-        clf.fit([1.0, 2.0], [0, 1])
-    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
-        clf.fit(X2, [0, 1, 1])
-    with pytest.raises(ValueError, match=r"y: Perceptron needs samples of at least 2 classes, got 1 class \(1\)"):
-        clf.fit(X2, [1, 1])
-    with pytest.raises(ValueError, match="Unknown label type: continuous"):
-        clf.fit(X2, [0.5, 1.5])
-    clf.fit(X2, [0, 1])
-    with pytest.raises(ValueError, match="X has 3 features, but Perceptron is expecting 2 features"):
-        clf.predict([[1.0, 2.0, 3.0]])
+    # The bad input every classifier shares is tested in test_classifiers_bad_input.py.
     with pytest.raises(ValueError, match="Floating-point under-/overflow occurred"):
         Perceptron(eta0=1e300).fit([[1e300, 1e300], [-1e300, 1e300]], [0, 1])
 
