@@ -18,9 +18,12 @@ def single_thread() -> Iterator[None]:
     """Run the block with one torch intra-op thread and one BLAS/OpenMP thread, then restore both.
 
     torch is only limited when it is already imported (a NumPy-only check never pays for it);
-    BLAS pools through threadpoolctl when it is installed (it comes with scikit-learn).
+    BLAS/OpenMP pools through threadpoolctl when it is installed (it comes with scikit-learn),
+    which reaches the libraries loaded when the block starts: import the reference first.
     """
     import sys
+
+    import scipy.linalg  # noqa: F401 - threadpoolctl limits only loaded libraries: load scipy's BLAS first
 
     torch = sys.modules.get("torch")
     threads = torch.get_num_threads() if torch is not None else None

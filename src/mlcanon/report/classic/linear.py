@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from mlcanon._threads import single_thread
 from mlcanon.report.core import Note, Row, check, figure_from_matplotlib
 
 
@@ -36,21 +37,6 @@ def _sst2_counts(n_train):
     vec = CountVectorizer(min_df=2)
     Xtr = vec.fit_transform(train.texts[:n_train])
     return Xtr, vec.transform(test.texts), np.array(train.labels[:n_train]), np.array(test.labels)
-
-
-def _one_blas_thread():
-    """One BLAS thread for ours and scikit-learn alike: on a shared 2-core machine BLAS threads fighting
-    for the cores make small fits (and L-BFGS-B's own vector operations) ten times slower."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        import contextlib
-
-        return contextlib.nullcontext()
-    import scipy.optimize  # noqa: F401 - threadpoolctl limits only the libraries already loaded
-    import sklearn.linear_model  # noqa: F401
-
-    return threadpool_limits(limits=1)
 
 
 def _median_time(fn, repeats):
@@ -88,7 +74,7 @@ def perceptron_vs_sklearn(ctx):
     items = []
     Perceptron().fit([[0.0], [1.0]], [0, 1])  # load the compiled epoch loop once, untimed
     names = ("iris", "wine", "breast cancer", "digits") if ctx.full else ("wine", "digits")
-    with _one_blas_thread(), warnings.catch_warnings():
+    with single_thread(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name in names:
             items += _compare("Perceptron", f"{name} (scaled)", Perceptron(), SkPerceptron(), *_split(name),
@@ -109,7 +95,7 @@ def logistic_vs_sklearn(ctx):
 
     items = []
     names = ("iris", "wine", "breast cancer", "digits") if ctx.full else ("breast cancer", "digits")
-    with _one_blas_thread(), warnings.catch_warnings():
+    with single_thread(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name in names:
             split = _split(name)
@@ -137,7 +123,7 @@ def naive_bayes_vs_sklearn(ctx):
     from mlcanon.classic import BernoulliNB, GaussianNB, MultinomialNB
 
     items = []
-    with _one_blas_thread():
+    with single_thread():
         for name in ("iris", "wine", "breast cancer", "digits") if ctx.full else ("wine", "digits"):
             items += _compare("GaussianNB", name, GaussianNB(), sk.GaussianNB(), *_split(name, scale=False))
         Xtr, Xte, ytr, yte = _sst2_counts(6920)

@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 
+from mlcanon._threads import single_thread
 from mlcanon.report.core import Note, Table, check, figure_from_matplotlib
 
 
@@ -121,7 +122,7 @@ def crossing(sizes, nb_err, lr_err):
 def generative_vs_discriminative(ctx):
     seeds = list(range(10 if ctx.full else 3))
     results = []
-    with _one_blas_thread(), warnings.catch_warnings():
+    with single_thread(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, generative, data, sizes in _datasets(ctx.full):
             sizes = [m for m in sizes if m <= len(data[2])]
@@ -129,19 +130,6 @@ def generative_vs_discriminative(ctx):
             m_cross, kind = crossing(sizes, nb_mean, lr_mean)
             results.append((name, generative, sizes, nb_mean, nb_sd, lr_mean, lr_sd, m_cross, kind))
     return [_figure(results, len(seeds)), _table(results), Note(_answer(results, len(seeds)))]
-
-
-def _one_blas_thread():
-    # Hundreds of small fits: BLAS threads fighting over two shared cores cost more than they give.
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        import contextlib
-
-        return contextlib.nullcontext()
-    import scipy.optimize  # noqa: F401 - threadpoolctl limits only the BLAS libraries already loaded
-
-    return threadpool_limits(limits=1)
 
 
 def _describe(m_cross, kind):
