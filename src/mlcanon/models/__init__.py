@@ -27,6 +27,13 @@ _NAMES = {
     "count_parameters": "bert",
     "mask_tokens": "bert_training",
     "pretrain_mlm": "bert_training",
+    "GCN": "gcn",
+    "GAT": "gat",
+    "SkipGram": "skipgram",
+    "DeepWalk": "skipgram",
+    "Node2Vec": "skipgram",
+    "TextCNN": "textcnn",
+    "TextCNNConfig": "textcnn",
 }
 __all__ = sorted(_NAMES)
 __getattr__, __dir__ = lazy_module(__name__, _NAMES)

@@ -1,0 +1,91 @@
+"""TextCNN: a convolutional sentence classifier (Kim 2014, "Convolutional Neural Networks for Sentence
+Classification", EMNLP).
+
+Words become vectors, filters of several widths slide over the sentence, each feature map is max-pooled
+over time, and a dropout-regularised linear layer scores the classes:
+
+    e_t = E[w_t]                                   (B, T, D)      word embeddings
+    c^k_t = ReLU(W^k · e_{t:t+h_k-1} + b^k)        (B, F, T-h_k+1) one map per filter of width h_k
+    z = [max_t c^1_t ; ... ; max_t c^K_t]           (B, K·F)        max-over-time pooling
+    logits = W_o · dropout(z) + b_o                (B, C)
+
+Kim's CNN-rand: D = 300, widths 3/4/5 × 100 filters, dropout 0.5, max-norm 3 on the rows of W_o (applied
+after each step by :meth:`TextCNN.max_norm_`). Sentences shorter than the widest filter are padded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from mlcanon.validation import check_int, check_scalar
+
+__all__ = ["TextCNN", "TextCNNConfig"]
+
+
+@dataclass
+class TextCNNConfig:
+    vocab_size: int
+    num_classes: int
+    embedding_dim: int = 300
+    widths: tuple[int, ...] = (3, 4, 5)
+    filters: int = 100
+    dropout: float = 0.5
+    max_norm: float | None = 3.0  # Kim's l2 constraint on the output rows
+    padding_idx: int = 0
+
+    def __post_init__(self) -> None:
+        check_int(self.vocab_size, "vocab_size", minimum=2)
+        check_int(self.num_classes, "num_classes", minimum=2)
+        check_int(self.embedding_dim, "embedding_dim", minimum=1)
+        self.widths = tuple(self.widths)
+        if not self.widths:
+            raise ValueError("widths: expected at least one filter width, got ()")
+        for w in self.widths:
+            check_int(w, "widths", minimum=1)
+        check_int(self.filters, "filters", minimum=1)
+        check_scalar(self.dropout, "dropout", minimum=0, maximum=1, include_maximum=False)
+
+
+class TextCNN(nn.Module):
+    """Kim (2014)'s CNN over word embeddings.
+
+    Examples
+    --------
+    >>> m = TextCNN(TextCNNConfig(vocab_size=100, num_classes=6, embedding_dim=16, filters=4))
+    >>> m(torch.randint(1, 100, (2, 7))).shape
+    torch.Size([2, 6])
+    """
+
+    def __init__(self, config: TextCNNConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(config.vocab_size, config.embedding_dim, padding_idx=config.padding_idx)
+        self.convs = nn.ModuleList(nn.Conv1d(config.embedding_dim, config.filters, w) for w in config.widths)
+        self.dropout = nn.Dropout(config.dropout)
+        self.fc = nn.Linear(config.filters * len(config.widths), config.num_classes)
+
+    def forward_features(self, ids: torch.Tensor) -> torch.Tensor:
+        """The pooled sentence vector z (before dropout)."""
+        if ids.ndim != 2:
+            raise ValueError(f"ids: expected a (batch, time) tensor of token ids, got shape {tuple(ids.shape)}")
+        B, T = ids.shape
+        widest = max(self.config.widths)
+        if T < widest:  # every filter needs at least one full window
+            ids = nn.functional.pad(ids, (0, widest - T), value=self.config.padding_idx)
+        x = self.embedding(ids).transpose(1, 2)  # (B, D, T)
+        pooled = [torch.relu(conv(x)).amax(dim=2) for conv in self.convs]  # K × (B, F)
+        return torch.cat(pooled, dim=1)  # (B, K·F)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.dropout(self.forward_features(ids)))  # (B, C)
+
+    @torch.no_grad()
+    def max_norm_(self) -> None:
+        """Rescale each output row to L2 norm at most ``max_norm`` (Kim 2014 §2.1)."""
+        if self.config.max_norm is not None:
+            w = self.fc.weight  # (C, K·F)
+            norms = w.norm(dim=1, keepdim=True).clamp(min=self.config.max_norm)
+            w.mul_(self.config.max_norm / norms)
