@@ -10,7 +10,9 @@ over time, and a dropout-regularised linear layer scores the classes:
     logits = W_o · dropout(z) + b_o                (B, C)
 
 Kim's CNN-rand: D = 300, widths 3/4/5 × 100 filters, dropout 0.5, max-norm 3 on the rows of W_o (applied
-after each step by :meth:`TextCNN.max_norm_`). Sentences shorter than the widest filter are padded.
+after each step by :meth:`TextCNN.max_norm_`). Sentences shorter than the widest filter are padded; the max
+runs over the windows that start inside the sentence, so a sentence's score does not depend on how much
+padding its batch needs (Kim pads every sentence to the longest of the corpus instead).
 """
 
 from __future__ import annotations
@@ -72,11 +74,18 @@ class TextCNN(nn.Module):
         if ids.ndim != 2:
             raise ValueError(f"ids: expected a (batch, time) tensor of token ids, got shape {tuple(ids.shape)}")
         B, T = ids.shape
+        lengths = (ids != self.config.padding_idx).sum(dim=1)  # (B,)
         widest = max(self.config.widths)
         if T < widest:  # every filter needs at least one full window
             ids = nn.functional.pad(ids, (0, widest - T), value=self.config.padding_idx)
-        x = self.embedding(ids).transpose(1, 2)  # (B, D, T)
-        pooled = [torch.relu(conv(x)).amax(dim=2) for conv in self.convs]  # K × (B, F)
+        x = self.embedding(ids).transpose(1, 2)  # (B, D, T')
+        pooled = []
+        for conv, h in zip(self.convs, self.config.widths):
+            c = torch.relu(conv(x))  # (B, F, T'-h+1)
+            # Only windows that start inside the sentence count (at least the first one for a short
+            # sentence), so a sentence scores the same whatever the padding of its batch.
+            valid = torch.arange(c.shape[2]) < (lengths - h + 1).clamp(min=1)[:, None]  # (B, T'-h+1)
+            pooled.append(c.masked_fill(~valid[:, None, :], float("-inf")).amax(dim=2))  # (B, F)
         return torch.cat(pooled, dim=1)  # (B, K·F)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:

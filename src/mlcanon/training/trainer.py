@@ -299,6 +299,10 @@ class Trainer:
         )
 
     def _begin(self, resume: bool) -> dict:
+        if self.out_dir is not None and self.rank == 0:
+            if self.out_dir.exists() and not self.out_dir.is_dir():
+                raise NotADirectoryError(f"out_dir: {self.out_dir} is a file, expected a folder")
+            self.out_dir.mkdir(parents=True, exist_ok=True)
         if resume:
             if self.checkpoint_dir is None:
                 raise ValueError("resume: needs out_dir, the folder of the run to continue")
