@@ -16,6 +16,7 @@ SEEDS = range(5)
 
 
 def same_forest(a, b) -> bool:
+    # exact: integers, and thresholds that are midpoints of the same two floats (see test_tree.same_structure)
     for ta, tb in zip(a.estimators_, b.estimators_, strict=True):
         A, B = ta.tree_, tb.tree_
         if not (A.node_count == B.node_count and np.array_equal(A.feature, B.feature)

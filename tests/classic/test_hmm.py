@@ -86,6 +86,36 @@ def compact_covars(model):
     return c
 
 
+def path_log_prob(ref, X, lengths, path):
+    """log p(X, Z = path) under the reference model, summed term by term (hmmlearn's emission densities)."""
+    logB = ref._compute_log_likelihood(X)  # (T, K)
+    with np.errstate(divide="ignore"):
+        logpi, logA = np.log(ref.startprob_), np.log(ref.transmat_)
+    total, start = 0.0, 0
+    for n in lengths:
+        z = path[start:start + n]
+        total += logpi[z[0]] + logA[z[:-1], z[1:]].sum() + logB[np.arange(start, start + n), z].sum()
+        start += n
+    return total
+
+
+def assert_same_or_co_optimal_path(ref, X, lengths, path_ours, path_ref, lp_ref):
+    """Viterbi paths: an argmax over K candidates per step, on sums that the two libraries round alike only
+    when they add in the same order. Where two paths differ by less than that rounding (~1e-12 relative on
+    these log-probabilities) either is the optimum, so a path that differs from hmmlearn's must score as
+    much as hmmlearn's best; a wrong recursion gives a worse path and fails. Identical on the CPUs seen."""
+    if not np.array_equal(path_ours, path_ref):
+        assert path_log_prob(ref, X, lengths, path_ours) == pytest.approx(lp_ref, rel=1e-12)
+
+
+def assert_same_map_path(post_ref, map_ours, map_ref, atol):
+    """Posterior (MAP) decoding: argmax_k of gamma_t(k), which both libraries give to atol; a position may
+    only differ where hmmlearn's two best posteriors are within 2 * atol (a near-tie)."""
+    top2 = np.sort(post_ref, axis=1)[:, -2:]
+    differ = map_ours != map_ref
+    assert np.all(top2[differ, 1] - top2[differ, 0] <= 2 * atol)
+
+
 # ---- a tiny hand-checkable case -----------------------------------------------------------------
 def test_hand_checked_two_state_example():
     # P(x=[0]) = 0.6*0.1 + 0.4*0.6 = 0.3; Viterbi of one frame = argmax(0.06, 0.24) = state 1
@@ -109,12 +139,13 @@ def test_categorical_matches_hmmlearn_on_sst2_characters(sst2_chars, impl):
     assert abs(s_ours - s_ref) <= 1e-8 * abs(s_ref)
     lp_ours, path_ours = ours.decode(X, lengths)
     lp_ref, path_ref = ref.decode(X, lengths)
-    np.testing.assert_array_equal(path_ours, path_ref)
+    assert_same_or_co_optimal_path(ref, X, lengths, path_ours, path_ref, lp_ref)
     assert lp_ours == pytest.approx(lp_ref, rel=1e-12)
-    np.testing.assert_allclose(ours.predict_proba(X, lengths), ref.predict_proba(X, lengths), atol=1e-10)
+    post_ref = ref.predict_proba(X, lengths)
+    np.testing.assert_allclose(ours.predict_proba(X, lengths), post_ref, atol=1e-10)
     lp_ours, map_ours = ours.decode(X, lengths, algorithm="map")
     lp_ref, map_ref = ref.decode(X, lengths, algorithm="map")
-    np.testing.assert_array_equal(map_ours, map_ref)
+    assert_same_map_path(post_ref, map_ours, map_ref, atol=1e-10)
     assert lp_ours == pytest.approx(lp_ref, rel=1e-10)
     assert ours.bic(X, lengths) == pytest.approx(ref.bic(X, lengths), rel=1e-10)
     assert ours.aic(X, lengths) == pytest.approx(ref.aic(X, lengths), rel=1e-10)
@@ -153,7 +184,8 @@ def test_gaussian_matches_hmmlearn_on_sst2_series(sst2_series, covariance_type, 
     ours, ref = ours_and_ref("gaussian", params, **kw)
     s_ours, s_ref = ours.score(X, lengths), ref.score(X, lengths)
     assert abs(s_ours - s_ref) <= 1e-8 * max(1.0, abs(s_ref))
-    np.testing.assert_array_equal(ours.predict(X, lengths), ref.predict(X, lengths))
+    lp_ref, path_ref = ref.decode(X, lengths)
+    assert_same_or_co_optimal_path(ref, X, lengths, ours.predict(X, lengths), path_ref, lp_ref)
     np.testing.assert_allclose(ours.predict_proba(X, lengths), ref.predict_proba(X, lengths), atol=1e-10)
     np.testing.assert_allclose(ours.covars_, ref.covars_, rtol=1e-14)
     assert ours.aic(X, lengths) == pytest.approx(ref.aic(X, lengths), rel=1e-10)
@@ -206,6 +238,7 @@ def test_viterbi_ties_are_broken_as_hmmlearn():
               "emissionprob_": np.full((3, 2), 0.5)}
     ours, ref = ours_and_ref("categorical", params)
     X = np.array([[0], [1], [1], [0], [1]])
+    # exact on any CPU: every candidate is the same expression of the same numbers, so the ties are exact ties
     np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
 
 
@@ -218,6 +251,7 @@ def test_sample_equals_hmmlearn_with_the_same_seed(kind):
     ours, ref = ours_and_ref(kind, params, **({} if kind == "categorical" else {"covariance_type": "full"}))
     X1, z1 = ours.sample(300, random_state=5)
     X2, z2 = ref.sample(300, random_state=5)
+    # exact on any CPU: the same MT19937 draws compared with np.cumsum of the same transmat_ (one fixed order)
     np.testing.assert_array_equal(z1, z2)
     np.testing.assert_allclose(X1, X2, atol=1e-12)
 

@@ -91,7 +91,8 @@ def test_options_match_sklearn(tabular, solver, kw):
         kw.pop("penalty")
         ours = LogisticRegression(penalty=None, solver=solver, **TIGHT, **kw).fit(X, y)
         ref = sk_lm.LogisticRegression(C=np.inf, solver=solver, **TIGHT, **kw).fit(X, y)
-        # separable wine: the unpenalised optimum is at infinity, so compare predictions, not weights
+        # separable wine: the unpenalised optimum is at infinity, so compare predictions, not weights; exact on
+        # any CPU as the argmax of well-separated values (the two best probabilities differ by > 0.99 here)
         np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
         return
     ours, ref = _fit_both(X, y, solver=solver, **TIGHT, **kw)
@@ -122,7 +123,10 @@ def test_default_tolerance_is_sklearns(tabular):
     X, y = tabular["breast_cancer"]
     ours, ref = _fit_both(X, y)
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
-    assert ours.n_iter_[0] == ref.n_iter_[0]
+    # L-BFGS-B stops on max|projected gradient| <= tol, a float test on gradients that the two sides sum in
+    # different orders (BLAS kernels differ per CPU): a step landing within rounding of tol may stop one
+    # iteration apart (the same iteration on the CPUs seen); one step at this tol moves p by < 1e-6, checked above
+    assert abs(ours.n_iter_[0] - ref.n_iter_[0]) <= 1
 
 
 # ---- the objective and its derivatives ---------------------------------------------------------

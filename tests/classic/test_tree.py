@@ -104,6 +104,11 @@ def compare_where_distinct(ours, ref, X, target, criterion, n_classes, rel_tie=1
 
 
 def same_structure(a, b) -> bool:
+    # Exact where it can be: structure, features and n_node_samples are integers; thresholds are midpoints
+    # (x_a + x_b) / 2 of the same two floats, one correctly rounded operation. The split choice compares
+    # impurity improvements, computed on both sides by scalar float64 loops (numba without fastmath, scikit-
+    # learn's Cython built for baseline x86-64: no BLAS, no SIMD dispatch, no FMA) and log from the same libm,
+    # so it does not depend on the CPU; near-ties between candidate splits: see test_same_split_wherever_gains_are_distinct.
     A, B = a.tree_, b.tree_
     return (A.node_count == B.node_count and np.array_equal(A.children_left, B.children_left)
             and np.array_equal(A.children_right, B.children_right) and np.array_equal(A.feature, B.feature)
