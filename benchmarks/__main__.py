@@ -12,8 +12,10 @@ from benchmarks.harness import print_table, write_results
 
 
 def available() -> list[str]:
+    # Speed benchmarks only; quality runs (``*_quality.py``) train for minutes and have their own main().
     here = Path(__file__).parent
-    return sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name not in {"harness", "__main__"} and not m.name.startswith("_"))
+    return sorted(m.name for m in pkgutil.iter_modules([str(here)])
+                  if m.name not in {"harness", "__main__"} and not m.name.startswith("_") and not m.name.endswith("_quality"))
 
 
 def main(argv: list[str] | None = None) -> int:
