@@ -166,6 +166,18 @@ def test_plain_progress_lines_without_carriage_returns():
     assert lines[0].startswith("epoch 1/2  step 2/5  loss 0.5000") and "dev_f1 0.7500  (best)" in lines[-1]
 
 
+def test_rich_progress_bar_on_a_terminal():
+    stream = io.StringIO()
+    p = ProgressReporter(1, stream=stream, rich=True)  # what a terminal gets
+    p.start_epoch(0, 4)
+    for s in range(1, 5):
+        p.step(s, 0.25, 1e-3)
+    p.end_epoch({"epoch": 1, "train_loss": 0.25, "dev_accuracy": 0.5, "lr": 1e-3}, improved=True)
+    p.close()
+    text = stream.getvalue()
+    assert "epoch 1/1" in text and "4/4" in text and "loss 0.2500" in text and "dev_accuracy 0.5000" in text
+
+
 # -- checkpoints ------------------------------------------------------------------------------------------
 def test_checkpoint_state_loads_with_weights_only(tiny, tmp_path):
     _trainer(tiny, out=tmp_path, epochs=1).fit()

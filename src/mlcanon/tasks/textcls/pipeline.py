@@ -9,7 +9,6 @@ Models (``--model``):
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -111,7 +110,10 @@ def train(args: TrainArgs, *, progress: bool = True) -> dict:
         hp = asdict(model.config)
         vocab.save(args.out / "vocab.txt")
     index = {lab: i for i, lab in enumerate(labels)}
-    encode = lambda d: _Encoded([vocab.encode(tokenize(t, mode)) for t in d.texts], [index.get(y, -1) for y in d.labels])
+
+    def encode(d: TextClassificationData) -> _Encoded:  # a dev label unseen in training is -1: always a miss
+        return _Encoded([vocab.encode(tokenize(t, mode)) for t in d.texts], [index.get(y, -1) for y in d.labels])
+
     config = TrainConfig(
         epochs=args.epochs or defaults["epochs"], lr=args.lr or defaults["lr"],
         batch_size=args.batch_size or defaults["batch_size"], patience=defaults["patience"],
