@@ -253,8 +253,10 @@ def test_cli_conv_size():
     assert result.exit_code == 0, result.output
     assert "output size: (112, 56)" in result.output
     result = runner.invoke(app, ["conv-size", "--input", "3", "--kernel", "4"])
-    assert result.exit_code == 2
-    assert "error: input_size: the output size would be 0" in result.output
+    assert result.exit_code == 2 and result.stdout == ""  # errors go to stderr, naming the flags
+    assert result.stderr.startswith("error: --input: the output size would be 0") and "--kernel=4" in result.stderr
+    result = runner.invoke(app, ["conv-size", "--input", "3,x", "--kernel", "4"])
+    assert result.exit_code == 2 and result.stderr.startswith("error: --input: expected an int")
 
 
 def test_import_does_not_pay_for_torch():

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from mlcanon.cli import app
 from mlcanon.report import render
 from mlcanon.report.core import Check, Context, Figure, Note, Row, Table
-from mlcanon.report.runner import _run_one, _section_keys
+from mlcanon.report.runner import _run_one, section_keys
 from mlcanon.report.sections import SECTIONS
 
 
@@ -48,11 +48,12 @@ def test_a_check_that_raises_becomes_a_failed_row():
     assert len(items) == 1 and items[0].counts_as_failure and "RuntimeError: boom" in items[0].note
 
 
-def test_section_selection_by_key_chinese_or_english():
-    assert _section_keys(None) == [s.key for s in SECTIONS]
-    assert _section_keys(["基础", "questions"]) == ["foundations", "questions"]
-    with pytest.raises(ValueError, match="only: expected a section among .*got 'nope'"):
-        _section_keys(["nope"])
+def test_section_selection_by_key_chinese_or_english_any_case_and_comma_lists():
+    assert section_keys(None) == [s.key for s in SECTIONS]
+    assert section_keys(["基础", "questions"]) == ["foundations", "questions"]
+    assert section_keys(["Questions,FOUNDATIONS", " classic algorithms "]) == ["foundations", "classic", "questions"]
+    with pytest.raises(ValueError, match="--only: expected sections among .*got 'nope'"):
+        section_keys(["nope"])
 
 
 def test_writers_render_every_kind_of_item(tmp_path):
@@ -84,9 +85,29 @@ def test_cli_report_only_one_section_writes_both_files(tmp_path):
     assert "多模态 — Multimodal" in (tmp_path / "report.md").read_text()
 
 
-def test_cli_report_rejects_unknown_section(tmp_path):
+def test_cli_report_rejects_unknown_section_once(tmp_path):
     result = CliRunner().invoke(app, ["report", "--only", "nope", "--out", str(tmp_path)])
-    assert result.exit_code != 0 and "only: expected a section" in result.output
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.count("expected sections among") == 1 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_report_checks_the_out_path_before_running(tmp_path):
+    target = tmp_path / "a-file"
+    target.write_text("")
+    result = CliRunner().invoke(app, ["report", "--only", "multimodal", "--out", str(target)])
+    assert result.exit_code == 2 and "--out: " in result.stderr and "is a file" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_cli_report_in_a_pipe_prints_totals_not_the_table(tmp_path):
+    result = CliRunner().invoke(app, ["report", "--only", "tasks", "--out", str(tmp_path)])  # not a terminal
+    assert "实战任务 Tasks: " in result.stdout and "rows, " in result.stdout and "┃" not in result.stdout
+
+
+def test_cli_help_shows_no_python_types():
+    out = CliRunner().invoke(app, ["report", "--help"]).output
+    assert "<bool>" not in out and "<list[str]>" not in out and "<str>" not in out
+    assert "foundations (基础)" in out and "--verbose" in out
 
 
 def test_cli_version_and_help():
@@ -96,3 +117,13 @@ def test_cli_version_and_help():
     assert runner.invoke(app, ["--version"]).output.strip() == f"mlcanon {mlcanon.__version__}"
     out = runner.invoke(app, ["--help"]).output
     assert "report" in out and "conv-size" in out
+
+
+def test_no_third_party_deprecation_warning_from_the_bayesnet_check():
+    import subprocess
+    import sys
+
+    code = "import warnings; warnings.simplefilter('default'); import mlcanon.report.classic.bayesnet as b; b._pgmpy_imports()"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "FutureWarning" not in done.stderr and "DeprecationWarning" not in done.stderr

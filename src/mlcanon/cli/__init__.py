@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -18,6 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: no "<bool>"/"<list[str]>" type column, flags show no metavar
 )
 console = Console()
 
@@ -37,23 +40,41 @@ def main(
     """mlcanon: the canon of machine learning, executable."""
 
 
+def _section_help() -> str:
+    from mlcanon.report.sections import SECTIONS
+
+    names = ", ".join(f"{x.key} ({x.zh})" for x in SECTIONS)
+    return f"Run only these sections, any case, comma-separated or repeated: {names}."
+
+
 @app.command()
 def report(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for index.html, report.md and figures.")] = Path("report"),
-    only: Annotated[
-        Optional[list[str]],
-        typer.Option("--only", help="Run only this section (key, Chinese or English name); repeatable."),
-    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR",
+                                      help="Folder for index.html, report.md and figures.")] = Path("report"),
+    only: Annotated[Optional[list[str]], typer.Option("--only", metavar="SECTIONS", help=_section_help())] = None,
     full: Annotated[bool, typer.Option("--full", help="Bigger inputs and more repeats (slower).")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Print every row (the default on a terminal).")] = False,
 ) -> None:
     """Run the canon on bundled data beside the reference libraries and write the report."""
     from mlcanon.report import run_report
+    from mlcanon.report.runner import check_out, section_keys
 
     try:
-        _, failures = run_report(out=out, only=only, full=full, console=console)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--only") from None
+        keys = section_keys(only)
+        check_out(out)
+    except (ValueError, OSError) as exc:
+        _say(f"error: {exc}")
+        raise typer.Exit(code=2) from None
+    _, failures = run_report(out=out, only=keys, full=full, console=console, verbose=verbose)
     raise typer.Exit(code=1 if failures else 0)
+
+
+def _say(text: str) -> None:
+    print(" ".join(str(text).split()), file=sys.stderr, flush=True)
+
+
+_CONV_FLAGS = {"input_size": "--input", "kernel_size": "--kernel", "stride": "--stride", "padding": "--padding",
+               "dilation": "--dilation", "output_padding": "--output-padding"}
 
 
 @app.command("conv-size")
@@ -74,7 +95,8 @@ def conv_size(
         try:
             values = tuple(int(v) for v in text.split(","))
         except ValueError:
-            raise typer.BadParameter(f"expected an int or comma-separated ints, got {text!r}", param_hint=name) from None
+            _say(f"error: {name}: expected an int or comma-separated ints, got {text!r}")
+            raise typer.Exit(code=2) from None
         return values[0] if len(values) == 1 else values
 
     try:
@@ -88,8 +110,9 @@ def conv_size(
             transposed=transposed,
             ceil_mode=ceil_mode,
         )
-    except (ValueError, TypeError) as exc:
-        console.print(f"[red]error:[/] {exc}")
+    except (ValueError, TypeError) as exc:  # name the flags the user typed, not the Python parameters
+        message = re.sub(r"\b(" + "|".join(_CONV_FLAGS) + r")\b", lambda m: _CONV_FLAGS[m.group(1)], str(exc))
+        _say(f"error: {message}")
         raise typer.Exit(code=2) from None
     console.print(text, highlight=False)
 
@@ -98,6 +121,10 @@ def conv_size(
 from mlcanon.cli import textcls as _textcls  # noqa: E402
 
 app.add_typer(_textcls.app, name="textcls")
+
+from mlcanon.cli import ner as _ner  # noqa: E402
+
+app.add_typer(_ner.app, name="ner")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -131,6 +131,22 @@ def write_html(items_by_section: dict, out: Path, meta: dict) -> Path:
     return path
 
 
+def section_totals(items_by_section: dict) -> str:
+    """One line a section: rows, passed, failed, information (what a log file gets instead of the table)."""
+    lines = []
+    for section in SECTIONS:
+        rows = [r for r in items_by_section.get(section.key, []) if isinstance(r, Row)]
+        if section.key not in items_by_section:
+            continue
+        fails = sum(r.counts_as_failure for r in rows)
+        info = sum(r.status == "info" for r in rows)
+        missed = sum(r.status == "goal missed" for r in rows)
+        passed = len(rows) - fails - info - missed
+        lines.append(f"{section.zh} {section.en}: {len(rows)} rows, {passed} pass, {fails} fail, {info} info"
+                     + (f", {missed} speed goals missed" if missed else ""))
+    return "\n".join(lines)
+
+
 def rich_summary(items_by_section: dict):
     """The terminal summary: one line a row, the columns that fit a terminal."""
     from rich.table import Table as RichTable
@@ -138,8 +154,8 @@ def rich_summary(items_by_section: dict):
     table = RichTable(title="mlcanon report", show_lines=False, expand=True)
     table.add_column("section", no_wrap=True)
     table.add_column("topic", ratio=3, overflow="fold")
-    for h in ("ours", "reference", "difference"):
-        table.add_column(h, ratio=1, overflow="fold", justify="right")
+    for h in ("ours", "reference", "difference"):  # a number is never split over two lines
+        table.add_column(h, ratio=1, no_wrap=True, overflow="ellipsis", justify="right")
     table.add_column("status", no_wrap=True)
     styles = {"pass": "green", "FAIL": "bold red", "goal met": "green", "goal missed": "yellow", "info": "dim"}
     for section in SECTIONS:

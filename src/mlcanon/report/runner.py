@@ -12,7 +12,8 @@ from mlcanon.report.core import Context, Row
 from mlcanon.report.sections import BY_KEY, SECTIONS, load_section
 
 
-def run_report(out: Path = Path("report"), only: list[str] | None = None, full: bool = False, console=None):
+def run_report(out: Path = Path("report"), only: list[str] | None = None, full: bool = False, console=None,
+               verbose: bool = False):
     """Run every check (or those of the sections in ``only``) and write the report to ``out``.
 
     Returns ``(items_by_section, n_failures)``. A check that raises becomes a failed row that
@@ -22,7 +23,8 @@ def run_report(out: Path = Path("report"), only: list[str] | None = None, full: 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = console or Console()
-    keys = _section_keys(only)
+    keys = section_keys(only)
+    check_out(out)
     for key in keys:
         load_section(key)
     checks = [c for c in core.registered() if c.section_key in keys]
@@ -42,7 +44,11 @@ def run_report(out: Path = Path("report"), only: list[str] | None = None, full: 
     out.mkdir(parents=True, exist_ok=True)
     md = render.write_markdown(items_by_section, out, meta)
     page = render.write_html(items_by_section, out, meta)
-    console.print(render.rich_summary(items_by_section))
+    # Every row on a terminal (or with --verbose); a log or a pipe gets the totals per section.
+    if verbose or console.is_terminal:
+        console.print(render.rich_summary(items_by_section))
+    else:
+        console.print(render.section_totals(items_by_section), highlight=False)
     rows = [i for items in items_by_section.values() for i in items if isinstance(i, Row)]
     failures = sum(r.counts_as_failure for r in rows)
     console.print(f"{len(rows)} rows, {failures} outside tolerance, {elapsed:.1f} s. Wrote {page} and {md}.")
@@ -60,17 +66,36 @@ def _run_one(chk, ctx: Context, console) -> list:
     return items
 
 
-def _section_keys(only: list[str] | None) -> list[str]:
+def section_keys(only: list[str] | None) -> list[str]:
+    """The section keys ``only`` names (key, Chinese or English name, any case, comma lists), in the notes' order."""
     if not only:
         return [s.key for s in SECTIONS]
+    names = [n.strip() for item in only for n in item.split(",") if n.strip()]
     wanted = []
-    for name in only:
-        match = [s.key for s in SECTIONS if name in (s.key, s.zh, s.en, s.en.lower())]
+    for name in names:
+        match = [s.key for s in SECTIONS if name.casefold() in (s.key.casefold(), s.zh, s.en.casefold())]
         if not match:
             listed = ", ".join(f"{s.key} ({s.zh})" for s in SECTIONS)
-            raise ValueError(f"only: expected a section among {listed}; got {name!r}")
+            raise ValueError(f"--only: expected sections among {listed}; got {name!r}")
         wanted += match
     return [s.key for s in SECTIONS if s.key in wanted]
+
+
+_section_keys = section_keys  # the name the tests of the report framework use
+
+
+def check_out(out: Path) -> None:
+    """Fail before the run, not after it, when ``out`` cannot take the report."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"--out: {out} is a file, expected a folder for the report")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise PermissionError(f"--out: cannot write into {out} ({exc.strerror or exc})") from None
 
 
 def _meta(elapsed: float, full: bool) -> dict:
