@@ -99,7 +99,10 @@ def check_array(
         else:
             arr = np.asarray(value)
             if arr.dtype.kind != "c":  # complex is rejected below, not silently cast to real
-                arr = arr.astype(dtype, copy=False)
+                try:
+                    arr = arr.astype(dtype, copy=False)
+                except TypeError as exc:  # e.g. a list of dicts: name the argument
+                    raise TypeError(f"{name}: expected numeric values, got dtype {arr.dtype} ({exc})") from None
     except ValueError as exc:  # ragged lists and the like
         raise ValueError(f"{name}: could not be read as an array ({exc})") from None
     if arr.dtype.kind == "c":

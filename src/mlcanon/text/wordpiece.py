@@ -212,7 +212,9 @@ class WordPieceTokenizer:
                  unk_token: str = "[UNK]", cls_token: str = "[CLS]", sep_token: str = "[SEP]",
                  pad_token: str = "[PAD]", mask_token: str = "[MASK]") -> None:
         self.vocab_file = Path(vocab_file)
-        self.vocab = load_vocab(vocab_file)
+        if self.vocab_file.is_dir():  # a model folder: its vocab.txt, as Hugging Face's from_pretrained looks
+            self.vocab_file = self.vocab_file / "vocab.txt"
+        self.vocab = load_vocab(self.vocab_file)
         self.ids_to_tokens = {i: t for t, i in self.vocab.items()}
         self.basic = BasicTokenizer(do_lower_case, strip_accents, tokenize_chinese_chars)
         self.max_input_chars_per_word = max_input_chars_per_word
