@@ -284,9 +284,16 @@ def test_two_processes_under_torchrun_match_one_process(tmp_path):
     subprocess.run([sys.executable, script, str(tmp_path / "one")], check=True, env=env, capture_output=True,
                    timeout=300)
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    done = subprocess.run(torchrun + [script, str(tmp_path / "two")], env=env, capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
+    # torchrun's workers are its children: on a timeout the whole process group goes, not only torchrun.
+    proc = subprocess.Popen(torchrun + [script, str(tmp_path / "two")], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    assert proc.returncode == 0, stderr[-2000:]
     one = json.loads((tmp_path / "one" / "result.json").read_text())
     two = json.loads((tmp_path / "two" / "result.json").read_text())
     assert one["world"] == 1 and two["world"] == 2
