@@ -1,4 +1,4 @@
-"""Singular value decomposition for dimensionality reduction: truncated SVD (LSA) and PCA.
+"""Singular value decomposition for dimensionality reduction: truncated SVD (LSA), PCA and CCA.
 
 Papers: Eckart & Young (1936) — the rank-k truncation of the SVD is the best rank-k
 approximation; Pearson (1901) / Hotelling (1933) — principal components; Deerwester et al.
@@ -15,21 +15,31 @@ the decision taken on the rows of Vᵀ).
     PCA:          X_c = X - mean,  X_c = U S Vᵀ,  explained_variance_ = s² / (n - 1)
     Randomized SVD: Q = orth((A Aᵀ)^q A Ω) with Ω Gaussian (n_features x (k + p)),
                     B = Qᵀ A (small), B = Û S Vᵀ, U = Q Û
+    CCA (Hotelling 1936; scikit-learn's ``cross_decomposition.CCA``, NIPALS mode B):
+                    max corr(X a, Y b); closed form: X = Ux Sx Vxᵀ, Y = Uy Sy Vyᵀ,
+                    Uxᵀ Uy = P diag(ρ) Rᵀ (ρ = canonical correlations), a ∝ Vx Sx⁻¹ p₁
 """
 
 from __future__ import annotations
 
 import numbers
+import warnings
 from math import lgamma, log, sqrt
 
 import numpy as np
 import scipy.linalg as linalg
 import scipy.sparse as sp
 
-from mlcanon.classic._base import BaseEstimator, TransformerMixin, check_is_fitted, check_random_state
+from mlcanon.classic._base import (
+    BaseEstimator,
+    TransformerMixin,
+    check_is_fitted,
+    check_random_state,
+    convergence_warning,
+)
 from mlcanon.validation import check_array
 
-__all__ = ["TruncatedSVD", "PCA", "randomized_svd", "randomized_range_finder", "svd_flip"]
+__all__ = ["TruncatedSVD", "PCA", "CCA", "randomized_svd", "randomized_range_finder", "svd_flip"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -611,3 +621,270 @@ def _centred_operator(X, mean: np.ndarray):
 
     return LinearOperator(X.shape, matvec=matvec, matmat=matmat, rmatvec=rmatvec, rmatmat=rmatmat,
                           dtype=X.dtype)
+
+
+# --------------------------------------------------------------------------------------------
+# CCA
+# --------------------------------------------------------------------------------------------
+class _ConstantResidual(Exception):
+    """Every column of the deflated Y is (numerically) zero: no further canonical pair."""
+
+
+def _pinv_old(A: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Pseudo-inverse with scikit-learn's (old scipy ``pinv2``) cut-off: singular values above
+    max(s) * 1e6 * eps count; also returns the truncated SVD ``(U, s, Vt)`` it came from."""
+    U, s, Vt = linalg.svd(A, full_matrices=False, check_finite=False)
+    rank = int(np.sum(s > np.max(s) * 1e6 * np.finfo(A.dtype).eps))
+    U, s, Vt = U[:, :rank], s[:rank], Vt[:rank]
+    return (U / s) @ Vt, (U, s, Vt)  # (n, p) = (A⁺)ᵀ
+
+
+def _first_pair_nipals(X, Y, max_iter: int, tol: float):
+    """Wold's NIPALS in mode B (alternating regressions), scikit-learn's iteration step for step:
+    w ∝ X⁺ u, t = X w, c ∝ Y⁺ t, u = Y c; stop when ||w - w_old||² < tol."""
+    eps = np.finfo(X.dtype).eps
+    nonzero = [col for col in Y.T if np.any(np.abs(col) > eps)]
+    if not nonzero:
+        raise _ConstantResidual
+    y_score = nonzero[0]  # (n,) start: the first non-constant column
+    X_pinvT, _ = _pinv_old(X)
+    Y_pinvT, _ = _pinv_old(Y)
+    w_old = 100.0
+    for i in range(max_iter):
+        w = y_score @ X_pinvT  # X⁺ u, (p,)
+        w /= np.sqrt(w @ w) + eps
+        x_score = X @ w  # (n,)
+        c = x_score @ Y_pinvT  # Y⁺ t, (q,)
+        c /= np.sqrt(c @ c) + eps
+        y_score = (Y @ c) / (c @ c + eps)
+        diff = w - w_old
+        if diff @ diff < tol or Y.shape[1] == 1:
+            break
+        w_old = w
+    n_iter = i + 1
+    if n_iter == max_iter:
+        warnings.warn("Maximum number of iterations reached", convergence_warning(), stacklevel=4)
+    return w, c, n_iter
+
+
+def _first_pair_closed_form(X, Y):
+    """The fixed point of the NIPALS iteration directly: with thin SVDs X = Ux Sx Vxᵀ and
+    Y = Uy Sy Vyᵀ, the top canonical pair is the top singular pair (p, r) of Uxᵀ Uy (the cosines
+    of the principal angles between the column spaces, Björck & Golub 1973); t ∝ Ux p, so the
+    minimal-norm w ∝ X⁺ t = Vx (p / Sx), and c ∝ Y⁺ t as NIPALS' last half-step takes it."""
+    eps = np.finfo(X.dtype).eps
+    if not np.any(np.abs(Y) > eps):
+        raise _ConstantResidual
+    _, (Ux, sx, Vxt) = _pinv_old(X)
+    Y_pinvT, (Uy, _, _) = _pinv_old(Y)
+    P, _, _ = linalg.svd(Ux.T @ Uy, full_matrices=False, check_finite=False)  # (rx, r)
+    w = Vxt.T @ (P[:, 0] / sx)  # (p,)
+    w /= np.sqrt(w @ w)
+    c = (X @ w) @ Y_pinvT  # (q,)
+    c /= np.sqrt(c @ c)
+    return w, c
+
+
+class CCA(TransformerMixin, BaseEstimator):
+    """Canonical correlation analysis (Hotelling 1936), equal to scikit-learn's
+    ``cross_decomposition.CCA``.
+
+    Finds weight vectors a_k, b_k so that the scores t_k = X a_k and u_k = Y b_k have the largest
+    correlation corr(t_k, u_k), each pair uncorrelated with the previous ones. As scikit-learn
+    does, X and Y are centred (and scaled to unit variance if ``scale``), the k-th pair is the
+    first pair of the deflated matrices (canonical deflation: X_{k+1} = X_k - t_k p_kᵀ with
+    p_k = X_kᵀ t_k / t_kᵀ t_k, likewise Y with u_k), weights have unit norm in the deflated space,
+    and the sign makes the largest-|.| entry of each x weight vector positive.
+
+    Solvers:
+
+    - ``'nipals'`` (default): scikit-learn's iteration (Wold 1966, mode B), step for step, with
+      the same start, ``tol`` and ``max_iter``; the figures equal scikit-learn's to rounding.
+    - ``'closed_form'``: the pair the iteration converges to, from the SVD of the whitened
+      cross-covariance Uxᵀ Uy (Ux, Uy orthonormal bases of the column spaces; its singular
+      values are the canonical correlations). No iteration and no tolerance: it differs from
+      scikit-learn's by the iteration's own error, which its stopping rule ||Δw||² < tol
+      leaves at about sqrt(tol) · ρ₂²/(ρ₁² - ρ₂²) in the weights (ρ the canonical correlations
+      of the deflated problem), i.e. ~1e-3 · that ratio with the default tol=1e-6.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        At most min(n_samples, n_features, n_targets).
+    scale : bool, default=True
+        Scale X and Y columns to unit variance (ddof=1).
+    max_iter : int, default=500
+    tol : float, default=1e-06
+        Stop when the squared change of the x weights is below ``tol`` ('nipals').
+    copy : bool, default=True
+        Unused copies are always made; kept for scikit-learn's signature.
+    solver : {'nipals', 'closed_form'}, default='nipals'
+
+    Attributes
+    ----------
+    x_weights_ : ndarray of shape (n_features, n_components)
+    y_weights_ : ndarray of shape (n_targets, n_components)
+    x_loadings_, y_loadings_ : ndarray of shape (n_features | n_targets, n_components)
+    x_rotations_ : ndarray of shape (n_features, n_components)
+        ``W (Pᵀ W)⁺``: maps standardised X to its scores, ``transform(X) = X_std @ x_rotations_``.
+    y_rotations_ : ndarray of shape (n_targets, n_components)
+    x_scores_, y_scores_ : ndarray of shape (n_samples, n_components)
+        The training scores t_k and u_k.
+    canonical_correlations_ : ndarray of shape (n_components,)
+        corr(t_k, u_k) on the training data.
+    coef_ : ndarray of shape (n_targets, n_features)
+    intercept_ : ndarray of shape (n_targets,)
+    x_mean_, x_std_, y_mean_, y_std_ : ndarray
+    n_iter_ : list of int
+        NIPALS iterations per component (empty for 'closed_form').
+    n_features_in_ : int
+
+    References
+    ----------
+    Hotelling, "Relations between two sets of variates", Biometrika 28 (1936).
+    Wegelin, "A survey of partial least squares (PLS) methods, with emphasis on the two-block
+    case", Technical report 371, University of Washington (2000) — the NIPALS variants.
+    Björck & Golub, "Numerical methods for computing angles between linear subspaces" (1973).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlcanon.decompose import CCA
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.standard_normal((200, 1))
+    >>> X = np.hstack([z + 0.1 * rng.standard_normal((200, 1)), rng.standard_normal((200, 2))])
+    >>> Y = np.hstack([z + 0.1 * rng.standard_normal((200, 1)), rng.standard_normal((200, 1))])
+    >>> cca = CCA(n_components=1).fit(X, Y)
+    >>> round(float(cca.canonical_correlations_[0]), 2)
+    0.99
+    """
+
+    def __init__(self, n_components=2, *, scale=True, max_iter=500, tol=1e-06, copy=True, solver="nipals"):
+        self.n_components = n_components
+        self.scale = scale
+        self.max_iter = max_iter
+        self.tol = tol
+        self.copy = copy
+        self.solver = solver
+
+    # ------------------------------------------------------------------ fitting
+    def _check_params(self, n: int, p: int, q: int) -> int:
+        if self.solver not in ("nipals", "closed_form"):
+            raise ValueError(f"solver: expected one of 'nipals', 'closed_form', got {self.solver!r}")
+        if not (_is_int(self.max_iter) and self.max_iter >= 1):
+            raise ValueError(f"max_iter: expected an int >= 1, got {self.max_iter!r}")
+        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) or self.tol < 0:
+            raise ValueError(f"tol: expected a real number >= 0, got {self.tol!r}")
+        upper = min(n, p, q)
+        if not (_is_int(self.n_components) and 1 <= self.n_components <= upper):
+            raise ValueError(
+                f"n_components: expected an int between 1 and min(n_samples, n_features, n_targets)={upper}, "
+                f"got {self.n_components!r}"
+            )
+        return int(self.n_components)
+
+    def _standardise(self, X, Y):
+        self.x_mean_, self.y_mean_ = X.mean(axis=0), Y.mean(axis=0)
+        X, Y = X - self.x_mean_, Y - self.y_mean_
+        if self.scale:
+            self.x_std_, self.y_std_ = X.std(axis=0, ddof=1), Y.std(axis=0, ddof=1)
+            self.x_std_[self.x_std_ == 0.0] = 1.0  # a constant column stays 0, not NaN
+            self.y_std_[self.y_std_ == 0.0] = 1.0
+            X, Y = X / self.x_std_, Y / self.y_std_
+        else:
+            self.x_std_, self.y_std_ = np.ones(X.shape[1]), np.ones(Y.shape[1])
+        return X, Y
+
+    def fit(self, X, y):
+        """Fit the canonical pairs of ``X`` (n_samples, n_features) and ``y`` (n_samples,) or
+        (n_samples, n_targets). Returns ``self``."""
+        X = check_array(X, "X", ndim=2, dtype=np.float64, min_samples=2)
+        Y = check_array(y, "y", ndim=(1, 2), dtype=np.float64)
+        if Y.shape[0] != X.shape[0]:
+            raise ValueError(f"y: expected {X.shape[0]} samples (as many as X), got {Y.shape[0]}")
+        self._predict_1d = Y.ndim == 1
+        Y = Y.reshape(len(Y), -1)
+        (n, p), q = X.shape, Y.shape[1]
+        k_max = self._check_params(n, p, q)
+        self.n_features_in_ = p
+        Xk, Yk = self._standardise(X, Y)  # (n, p), (n, q) — deflated in place below
+        W, C = np.zeros((p, k_max)), np.zeros((q, k_max))
+        T, U = np.zeros((n, k_max)), np.zeros((n, k_max))
+        Px, Py = np.zeros((p, k_max)), np.zeros((q, k_max))
+        self.n_iter_ = []
+        y_eps = np.finfo(Yk.dtype).eps
+        for k in range(k_max):
+            Yk[:, np.all(np.abs(Yk) < 10 * y_eps, axis=0)] = 0.0  # scikit-learn's cleanup of spent columns
+            try:
+                if self.solver == "nipals":
+                    w, c, n_iter = _first_pair_nipals(Xk, Yk, self.max_iter, self.tol)
+                    self.n_iter_.append(n_iter)
+                else:
+                    w, c = _first_pair_closed_form(Xk, Yk)
+            except _ConstantResidual:
+                warnings.warn(f"y residual is constant at iteration {k}", UserWarning, stacklevel=2)
+                break
+            sign = np.sign(w[np.argmax(np.abs(w))])  # largest |x weight| positive
+            w, c = w * sign, c * sign
+            t, u = Xk @ w, Yk @ c  # (n,), (n,) scores
+            p_k = (t @ Xk) / (t @ t)  # x loadings
+            q_k = (u @ Yk) / (u @ u)
+            Xk -= np.outer(t, p_k)  # canonical deflation
+            Yk -= np.outer(u, q_k)
+            W[:, k], C[:, k], T[:, k], U[:, k], Px[:, k], Py[:, k] = w, c, t, u, p_k, q_k
+        self.x_weights_, self.y_weights_ = W, C
+        self.x_scores_, self.y_scores_ = T, U
+        self.x_loadings_, self.y_loadings_ = Px, Py
+        self.x_rotations_ = W @ linalg.pinv(Px.T @ W, check_finite=False)  # (p, k)
+        self.y_rotations_ = C @ linalg.pinv(Py.T @ C, check_finite=False)  # (q, k)
+        coef = self.x_rotations_ @ Py.T  # (p, q) in standardised units
+        self.coef_ = (coef * self.y_std_).T / self.x_std_  # (q, p)
+        self.intercept_ = self.y_mean_
+        self.canonical_correlations_ = np.array(
+            [np.corrcoef(T[:, j], U[:, j])[0, 1] if T[:, j].any() and U[:, j].any() else 0.0 for j in range(k_max)]
+        )
+        return self
+
+    # ------------------------------------------------------------------ projecting
+    def _check_X_new(self, X, name: str, n_cols: int) -> np.ndarray:
+        X = check_array(X, name, ndim=(1, 2) if name == "y" else 2, dtype=np.float64)
+        X = X.reshape(len(X), -1)
+        if X.shape[1] != n_cols:
+            raise ValueError(f"{name}: expected {n_cols} columns (as in fit), got {X.shape[1]}")
+        return X
+
+    def transform(self, X, y=None, copy=True):
+        """Canonical scores of ``X`` (and of ``y`` if given, returned as a pair)."""
+        check_is_fitted(self, "x_rotations_")
+        X = self._check_X_new(X, "X", self.n_features_in_)
+        x_scores = ((X - self.x_mean_) / self.x_std_) @ self.x_rotations_  # (n, k)
+        if y is None:
+            return x_scores
+        Y = self._check_X_new(y, "y", self.y_rotations_.shape[0])
+        return x_scores, ((Y - self.y_mean_) / self.y_std_) @ self.y_rotations_
+
+    def fit_transform(self, X, y=None):
+        """``fit(X, y).transform(X, y)``: the pair of training scores."""
+        return self.fit(X, y).transform(X, y)
+
+    def inverse_transform(self, X, y=None):
+        """Back from scores to the original units: ``scores @ loadingsᵀ * std + mean``."""
+        check_is_fitted(self, "x_loadings_")
+        X = check_array(X, "X", ndim=2, dtype=np.float64)
+        X_rec = X @ self.x_loadings_.T * self.x_std_ + self.x_mean_
+        if y is None:
+            return X_rec
+        Y = check_array(y, "y", ndim=2, dtype=np.float64)
+        return X_rec, Y @ self.y_loadings_.T * self.y_std_ + self.y_mean_
+
+    def predict(self, X, copy=True):
+        """Predict ``y`` from ``X`` through the canonical components: ``(X - mean) @ coef_ᵀ + intercept_``."""
+        check_is_fitted(self, "coef_")
+        X = self._check_X_new(X, "X", self.n_features_in_)
+        y_pred = (X - self.x_mean_) @ self.coef_.T + self.intercept_
+        return y_pred.ravel() if self._predict_1d else y_pred
+
+    def get_feature_names_out(self, input_features=None):
+        """``cca0 .. cca{k-1}`` as scikit-learn names them."""
+        check_is_fitted(self, "x_rotations_")
+        return np.asarray([f"cca{i}" for i in range(self.x_rotations_.shape[1])], dtype=object)

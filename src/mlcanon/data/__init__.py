@@ -18,15 +18,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlcanon.data.readers import (
+    SEMEVAL2010_TASK8_LABELS,
+    EntityMarkers,
     FormatError,
     RelationData,
     SequenceLabellingData,
     TextClassificationData,
     read_conll,
     read_idx,
+    write_conll,
+    parse_entity_markers,
     read_label_first,
     read_semeval2010_task8,
     read_tsv_label_text,
+)
+from mlcanon.data.schemes import convert_scheme, validate_tags
+from mlcanon.data.graphs import (
+    GraphData,
+    read_cora_linqs,
+    read_edge_list,
+    read_node_features,
+    read_node_labels,
+    read_planetoid,
 )
 
 __all__ = [
@@ -39,10 +52,23 @@ __all__ = [
     "SequenceLabellingData",
     "RelationData",
     "read_conll",
+    "write_conll",
+    "convert_scheme",
+    "validate_tags",
     "read_label_first",
     "read_tsv_label_text",
     "read_semeval2010_task8",
+    "parse_entity_markers",
+    "EntityMarkers",
+    "SEMEVAL2010_TASK8_LABELS",
     "read_idx",
+    "AudioData",
+    "GraphData",
+    "read_planetoid",
+    "read_cora_linqs",
+    "read_edge_list",
+    "read_node_features",
+    "read_node_labels",
 ]
 
 
@@ -69,15 +95,18 @@ def _chnsenticorp(folder: Path, split: str):
 
 def _conll2003(folder: Path, split: str):
     name = {"train": "eng.train", "dev": "eng.testa", "test": "eng.testb"}[split]
-    return read_conll(folder / name, n_columns=4, sep=" ")
+    return read_conll(folder / name, n_columns=4, sep=" ", scheme="IOB1")
 
 
 def _resume_ner(folder: Path, split: str):
-    return read_conll(folder / f"{split}.char.bmes", n_columns=2, sep=" ")
+    return read_conll(folder / f"{split}.char.bmes", n_columns=2, sep=" ", scheme="BMES")
 
 
 def _weibo_ner(folder: Path, split: str):
-    return read_conll(folder / f"weiboNER_2nd_conll.{split}", n_columns=2, sep="\t")
+    # The token column is character + position in its word ("中0"): tokens come without the
+    # position, which is kept in ``positions`` (and, as read, in ``extra``).
+    return read_conll(folder / f"weiboNER_2nd_conll.{split}", n_columns=2, sep="\t", scheme="IOB2",
+                      token_position_suffix=True)  # fmt: skip
 
 
 def _semeval(folder: Path, split: str):
@@ -90,6 +119,48 @@ def _mnist(folder: Path, split: str):
     images = read_idx(folder / "t10k-images-idx3-ubyte.gz")
     labels = read_idx(folder / "t10k-labels-idx1-ubyte.gz")
     return images, labels
+
+
+@dataclass
+class AudioData:
+    """Recordings and their labels: ``signals[i]`` (float32, 1-D, in [-1, 1), read by
+    :func:`mlcanon.audio.read_wav`) at ``sample_rate`` Hz is ``labels[i]`` (the digit for FSDD)
+    said by ``speakers[i]``, from the file ``files[i]``."""
+
+    signals: list
+    sample_rate: int
+    labels: list
+    speakers: list
+    files: list
+
+    def __len__(self) -> int:
+        return len(self.signals)
+
+
+def _fsdd(folder: Path, split: str) -> AudioData:
+    # {digit}_{speaker}_{index}.wav; the source README's split: indices 0-4 test, 5-49 train.
+    from mlcanon.audio import read_wav
+
+    def key(p: Path):
+        digit, speaker, index = p.stem.split("_")
+        return int(digit), speaker, int(index)
+
+    files = sorted((folder / "recordings").glob("*.wav"), key=key)
+    files = [f for f in files if (key(f)[2] < 5) == (split == "test")]
+    signals, rates = zip(*(read_wav(f) for f in files))
+    if len(set(rates)) != 1:
+        raise ValueError(f"fsdd: expected one sample rate, got {sorted(set(rates))}")
+    return AudioData(list(signals), rates[0], [key(f)[0] for f in files], [key(f)[1] for f in files],
+                     [f.name for f in files])
+
+
+def _cora_planetoid(folder: Path, split: str):
+    # One transductive graph: every split is the whole graph, with its train/val/test masks.
+    return read_planetoid(folder, "cora")
+
+
+def _cora(folder: Path, split: str):
+    return read_cora_linqs(folder)
 
 
 @dataclass(frozen=True)
@@ -109,6 +180,10 @@ _REGISTRY: dict[str, _Entry] = {
     "weibo_ner": _Entry("weibo_ner", ("train", "dev", "test"), _weibo_ner, "Chinese NER, BIO"),
     "semeval2010_task8": _Entry("semeval2010_task8", ("train", "test"), _semeval, "relation classification"),
     "mnist": _Entry("mnist", ("test",), _mnist, "digit images (10,000 test images)"),
+    "fsdd": _Entry("fsdd", ("train", "test"), _fsdd, "spoken digits (3,000 WAV recordings, 8 kHz)"),
+    "cora_planetoid": _Entry("cora_planetoid", ("train",), _cora_planetoid,
+                             "citation graph, node classification (Planetoid split 140/500/1000, as masks)"),
+    "cora": _Entry("cora", ("train",), _cora, "citation graph, node classification (LINQS release, no split)"),
 }
 
 
@@ -145,7 +220,10 @@ def load(name: str, split: str = "train"):
     entry = _entry(name)
     if split not in entry.splits:
         raise ValueError(f"split: expected one of {', '.join(map(repr, entry.splits))} for {name!r}, got {split!r}")
-    return entry.loader(path(name), split)
+    result = entry.loader(path(name), split)
+    if hasattr(result, "source") and isinstance(result.source, str):
+        result.source = f"{name}/{split}"  # what the one-line repr shows: "trec/train: 5,452 texts, 50 labels"
+    return result
 
 
 def _entry(name: str) -> _Entry:
