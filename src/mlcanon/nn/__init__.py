@@ -22,6 +22,19 @@ _NAMES = {
     "scaled_dot_product_attention": "attention",
     "MultiHeadAttention": "attention",
     "CRF": "crf",
+    "interpolate": "sampling",
+    "avg_pool2d": "sampling",
+    "max_pool2d": "sampling",
+    "max_unpool2d": "sampling",
+    "conv_transpose2d": "sampling",
+    "pixel_shuffle": "sampling",
+    "pixel_unshuffle": "sampling",
+    "adaptive_avg_pool2d": "sampling",
+    "summary": "summary",
+    "ModelSummary": "summary",
+    "four_combinations": "modes",
+    "GCNConv": "graph",
+    "GATConv": "graph",
 }
 __all__ = sorted(_NAMES)
 __getattr__, __dir__ = lazy_module(__name__, _NAMES)
