@@ -44,7 +44,7 @@ def crf_vs_crfsuite(ctx):
     from seqeval.metrics import f1_score
 
     from mlcanon.classic import LinearChainCRF
-    from mlcanon.report.classic._crf_features import conll_features
+    from mlcanon.tasks.ner.features import conll_features
 
     n_train = None if ctx.full else 1000
     X, y = conll_features("train", n_train)
