@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-import re
+import re as _regex  # not `re`: the sub-app module mlcanon.cli.re would shadow it
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -111,7 +111,7 @@ def conv_size(
             ceil_mode=ceil_mode,
         )
     except (ValueError, TypeError) as exc:  # name the flags the user typed, not the Python parameters
-        message = re.sub(r"\b(" + "|".join(_CONV_FLAGS) + r")\b", lambda m: _CONV_FLAGS[m.group(1)], str(exc))
+        message = _regex.sub(r"\b(" + "|".join(_CONV_FLAGS) + r")\b", lambda m: _CONV_FLAGS[m.group(1)], str(exc))
         _say(f"error: {message}")
         raise typer.Exit(code=2) from None
     console.print(text, highlight=False)
@@ -125,6 +125,10 @@ app.add_typer(_textcls.app, name="textcls")
 from mlcanon.cli import ner as _ner  # noqa: E402
 
 app.add_typer(_ner.app, name="ner")
+
+from mlcanon.cli import re as _re  # noqa: E402  (the stdlib's re is imported as _regex above)
+
+app.add_typer(_re.app, name="re")
 
 
 if __name__ == "__main__":  # pragma: no cover
