@@ -115,6 +115,33 @@ def test_accumulating_two_half_batches_equals_one_full_batch(tiny):
         torch.testing.assert_close(acc.model.state_dict()[k], v, atol=2e-5, rtol=1e-4)
 
 
+def test_gradient_clipping_bounds_every_sgd_step(tiny):
+    # plain SGD: θ' - θ = -lr · g, so with clipping at c every step moves the weights by at most lr · c
+    train, dev, V, C = tiny
+    moves = []
+    t = Trainer(_tiny.model(V, C, dropout=0.0), TrainConfig(epochs=1, batch_size=16, lr=0.5, optimizer="sgd",
+                                                            grad_clip=0.01), train, loss_fn=_tiny.loss_fn,
+                collate_fn=_tiny.collate, progress=False)
+    before = {"w": torch.cat([p.detach().flatten().clone() for p in t.model.parameters()])}
+
+    def record(m):
+        now = torch.cat([p.detach().flatten() for p in m.parameters()])
+        moves.append(float((now - before["w"]).norm()))
+        before["w"] = now.clone()
+
+    t.after_step = record
+    t.fit()
+    assert len(moves) == 25 and max(moves) <= 0.5 * 0.01 * (1 + 1e-5) and max(moves) > 0.5 * 0.01 * 0.5
+
+
+def test_the_learning_rate_follows_the_schedule(tiny, tmp_path):
+    t = _trainer(tiny, out=tmp_path, epochs=2, schedule="linear", warmup_steps=10, lr=1e-2)
+    t.fit()
+    records = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    f = Schedule("linear", 10, 50)
+    assert [r["lr"] for r in records] == pytest.approx([1e-2 * f(25), 1e-2 * f(50)])
+
+
 def test_eval_mode_and_no_grad_during_evaluation(tiny):
     seen = []
 
