@@ -77,7 +77,9 @@ def root() -> Path:
     env = os.environ.get("MLCANON_DATA")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "datasets"
+    from mlcanon._paths import data_root
+
+    return data_root()
 
 
 def _trec(folder: Path, split: str):

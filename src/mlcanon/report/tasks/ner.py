@@ -13,9 +13,10 @@ import json
 import tempfile
 from pathlib import Path
 
+from mlcanon._paths import results_dir
 from mlcanon.report.core import Note, Row, Table, check, figure_from_matplotlib
 
-_RESULTS = Path(__file__).resolve().parents[4] / "benchmarks" / "results" / "ner.json"
+_RESULTS = results_dir() / "ner.json"
 
 
 def _live_rows() -> list:

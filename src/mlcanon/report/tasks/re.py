@@ -13,9 +13,10 @@ import json
 import tempfile
 from pathlib import Path
 
+from mlcanon._paths import results_dir
 from mlcanon.report.core import Note, Row, Table, check, figure_from_matplotlib
 
-_RESULTS = Path(__file__).resolve().parents[4] / "benchmarks" / "results" / "re.json"
+_RESULTS = results_dir() / "re.json"
 
 
 def _heat_map(conf: dict, title: str):

@@ -13,9 +13,10 @@ import json
 import tempfile
 from pathlib import Path
 
+from mlcanon._paths import results_dir
 from mlcanon.report.core import Note, Row, Table, check, figure_from_matplotlib
 
-_RESULTS = Path(__file__).resolve().parents[4] / "benchmarks" / "results" / "textcls.json"
+_RESULTS = results_dir() / "textcls.json"
 
 
 def _confusion_figure(gold: list[str], pred: list[str], title: str):

@@ -13,9 +13,10 @@ import json
 import tempfile
 from pathlib import Path
 
+from mlcanon._paths import results_dir
 from mlcanon.report.core import Note, Row, check, figure_from_matplotlib
 
-_RESULTS = Path(__file__).resolve().parents[4] / "benchmarks" / "results" / "textcls.json"
+_RESULTS = results_dir() / "textcls.json"
 
 
 def _slice_runs(tmp: Path) -> tuple[float, int]:
