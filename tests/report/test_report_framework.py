@@ -25,7 +25,7 @@ def test_speed_row_is_a_ratio_and_never_a_parity_failure():
     slow = Row("fit", 3.0, 1.0, "sklearn", tolerance=1.0, kind="speed")
     assert slow.diff == 3.0 and slow.passed is False and not slow.counts_as_failure
     assert slow.status == "goal missed"
-    assert render.row_cells(slow)[4] == "×3.00"
+    assert render.row_cells(slow)[1:5] == ["3 s", "1 s", "sklearn", "3.00×"]
 
 
 def test_quality_row_passes_when_not_worse_than_reference_minus_tolerance():
@@ -72,9 +72,10 @@ def test_writers_render_every_kind_of_item(tmp_path):
     md = render.write_markdown(items, tmp_path, {"mode": "test"}).read_text()
     page = render.write_html(items, tmp_path, {"mode": "test"}).read_text()
     assert "## 基础 — Foundations" in md and "## 多模态 — Multimodal" in md
-    assert "| 熵 entropy | 1 | 1 | scipy | 0 | 1.000e-12 | pass |" in md
+    assert "| 熵 entropy | 1 | 1 | scipy | 0 | 1e-12 | pass |" in md
     assert (tmp_path / "figures" / "01-a-plot.png").read_bytes() == png
-    assert "data:image/png;base64," in page and "<h2 id='foundations'>基础 — Foundations</h2>" in page
+    assert "data:image/png;base64," in page
+    assert "<section id='foundations'><h2><span lang=\"zh\">基础</span> — Foundations</h2>" in page
     assert md.index("基础") < md.index("多模态")
 
 

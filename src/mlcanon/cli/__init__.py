@@ -130,6 +130,18 @@ from mlcanon.cli import re as _re  # noqa: E402  (the stdlib's re is imported as
 
 app.add_typer(_re.app, name="re")
 
+from mlcanon.cli import multimodal as _multimodal  # noqa: E402
+
+app.add_typer(_multimodal.app, name="multimodal")
+
+from mlcanon.cli import retrieval as _retrieval  # noqa: E402
+
+app.add_typer(_retrieval.app, name="retrieval")
+
+from mlcanon.cli import graph as _graph  # noqa: E402
+
+app.add_typer(_graph.app, name="graph")
+
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import numbers
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -60,6 +61,7 @@ class Row:
     passed: bool | None = None
     note: str = ""
     section: str = ""
+    check: str = ""  # the title of the check that made it (set by the runner): the report's topic block
 
     def __post_init__(self) -> None:
         if self.passed is None and self.tolerance is not None and self.diff is not None:
@@ -102,6 +104,7 @@ class Figure:
     png: bytes
     caption: str = ""
     section: str = ""
+    check: str = ""
 
 
 @dataclass
@@ -112,6 +115,7 @@ class Table:
     headers: list[str]
     rows: list[list[Any]]
     section: str = ""
+    check: str = ""
 
 
 @dataclass
@@ -120,6 +124,7 @@ class Note:
 
     text: str
     section: str = ""
+    check: str = ""
 
 
 Item = Row | Figure | Table | Note
@@ -139,6 +144,14 @@ class Check:
     title: str
     func: Callable[[Context], list[Item]]
     module: str
+
+    @property
+    def about(self) -> str:
+        """One sentence on what the topic is: the check function's docstring, else its module's."""
+        import sys
+
+        doc = self.func.__doc__ or getattr(sys.modules.get(self.module), "__doc__", None) or ""
+        return first_sentence(doc)
 
     @property
     def section_key(self) -> str:
@@ -162,6 +175,19 @@ def check(title: str) -> Callable[[Callable[[Context], list[Item]]], Callable[[C
 
 def registered() -> list[Check]:
     return list(_CHECKS)
+
+
+def about(title: str) -> str:
+    """The one-sentence description of the registered check called ``title`` ("" when there is none)."""
+    return next((c.about for c in _CHECKS if c.title == title), "")
+
+
+def first_sentence(doc: str) -> str:
+    """The first sentence of a docstring's first paragraph, reST ``code`` turned into Markdown `code`."""
+    para = " ".join(doc.strip().split("\n\n")[0].split())
+    # a sentence ends at ". " before a capital letter, a quote or a bracket (not at "e.g. the" or "1.5 s")
+    sentence = re.split(r"(?<=[.!?])\s+(?=[A-Z\"'(`])", para)[0]
+    return sentence.replace("``", "`")
 
 
 def figure_from_matplotlib(fig, title: str, caption: str = "") -> Figure:

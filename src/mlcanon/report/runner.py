@@ -63,6 +63,7 @@ def _run_one(chk, ctx: Context, console) -> list:
         items = [Row(chk.title, None, None, "-", passed=False, note=f"raised {type(exc).__name__}: {exc}")]
     for item in items:
         item.section = chk.section_key
+        item.check = chk.title
     return items
 
 
@@ -99,16 +100,41 @@ def check_out(out: Path) -> None:
 
 
 def _meta(elapsed: float, full: bool) -> dict:
+    """What was run, where and when: the report's first lines (versions of the libraries the checks used)."""
+    import os
+    import sys
+    from datetime import datetime
+
     import numpy
 
     import mlcanon
 
+    versions = {"numpy": numpy.__version__}
+    # the reference libraries the checks imported, not every one installed: only what this run compared against
+    for module, name in (("scipy", "scipy"), ("sklearn", "scikit-learn"), ("torch", "torch"), ("hmmlearn", "hmmlearn"),
+                         ("pycrfsuite", "python-crfsuite"), ("seqeval", "seqeval"), ("torchcrf", "pytorch-crf"),
+                         ("pgmpy", "pgmpy"), ("transformers", "transformers"), ("timm", "timm")):
+        version = getattr(sys.modules.get(module), "__version__", None)
+        if version:
+            versions[name] = version
     meta = {
         "mlcanon": mlcanon.__version__,
         "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
+        "machine": f"{_cpu_name()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
         "mode": "full" if full else "default",
         "run time": f"{elapsed:.1f} s",
+        "date": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "versions": ", ".join(f"{k} {v}" for k, v in versions.items()),
     }
     return meta
+
+
+def _cpu_name() -> str:
+    """The processor's model name (Linux's /proc/cpuinfo), else the architecture."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

@@ -41,6 +41,8 @@ def _pair(ours_cls, ref_cls, params, **kw):
 
 @check("隐马尔可夫模型 HMM vs hmmlearn")
 def hmm_vs_hmmlearn(ctx):
+    """A hidden Markov model explains a sequence by hidden states that emit the observations; the forward algorithm
+    scores it, Viterbi decodes it and Baum-Welch fits it, ours beside hmmlearn's."""
     # one BLAS/OpenMP thread for both sides: sklearn's KMeans otherwise spins threads on a shared box
     with single_thread():
         return _hmm_vs_hmmlearn(ctx)
@@ -162,6 +164,8 @@ def _brute_force_row():
 
 @check("维特比网格 Viterbi trellis (dishonest casino)")
 def viterbi_trellis(ctx):
+    """The Viterbi trellis: the most likely hidden path (fair or loaded die) through 80 rolls of the dishonest
+    casino, drawn over the Viterbi score of each state at each step."""
     import matplotlib
 
     matplotlib.use("Agg")

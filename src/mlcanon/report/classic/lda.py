@@ -47,7 +47,7 @@ def lda_vs_sklearn(ctx):
         fitted[method] = ours
         items.append(Row(f"{method} VB perplexity, same init, {passes} passes, {where}", ours.bound_, ref.bound_,
                          "scikit-learn", tolerance=0.02 * ref.bound_,
-                         note="tolerance: 2% of scikit-learn's perplexity (the issue's goal)"))
+                         note="tolerance: 2% of scikit-learn's perplexity (the goal)"))
         gap = float(abs(ours.components_ - ref.components_).max() / abs(ref.components_).max())
         items.append(Row(f"{method} VB: max |Δ components_| / max components_", gap, 0.0, "scikit-learn",
                          tolerance=1e-8))

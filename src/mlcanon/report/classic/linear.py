@@ -67,6 +67,8 @@ def _compare(label, where, ours, ref, Xtr, Xte, ytr, yte, repeats=3, proba=True,
 
 @check("感知机 Perceptron (Rosenblatt)")
 def perceptron_vs_sklearn(ctx):
+    """Rosenblatt's perceptron learns a linear separator by correcting its weights on each misclassified example;
+    ours beside scikit-learn's."""
     from sklearn.linear_model import Perceptron as SkPerceptron
 
     from mlcanon.classic import Perceptron
@@ -89,6 +91,8 @@ def perceptron_vs_sklearn(ctx):
 
 @check("逻辑回归 logistic regression (L-BFGS, Newton-CG)")
 def logistic_vs_sklearn(ctx):
+    """Logistic regression models the class probability as a softmax of linear scores, fitted by maximum likelihood
+    with an L2 penalty; ours beside scikit-learn's."""
     from sklearn.linear_model import LogisticRegression as SkLR
 
     from mlcanon.classic import LogisticRegression
@@ -118,6 +122,8 @@ def logistic_vs_sklearn(ctx):
 
 @check("朴素贝叶斯 naive Bayes (Gaussian, multinomial, Bernoulli)")
 def naive_bayes_vs_sklearn(ctx):
+    """Naive Bayes classifies by Bayes' rule with features independent given the class (Gaussian, multinomial or
+    Bernoulli likelihoods); ours beside scikit-learn's."""
     from sklearn import naive_bayes as sk
 
     from mlcanon.classic import BernoulliNB, GaussianNB, MultinomialNB

@@ -13,6 +13,8 @@ from mlcanon.report.core import Row, check, figure_from_matplotlib
 
 @check("高斯混合模型 Gaussian mixture (EM) vs scikit-learn")
 def gmm_vs_sklearn(ctx):
+    """A Gaussian mixture models the data as a weighted sum of Gaussians fitted by expectation-maximisation (EM);
+    ours beside scikit-learn's, for every covariance type."""
     # one BLAS/OpenMP thread for both sides: sklearn's KMeans otherwise spins threads on a shared box
     with single_thread():
         return _gmm_vs_sklearn(ctx)
@@ -72,6 +74,8 @@ def _full_covariances(gm):
 
 @check("高斯混合椭圆 GMM ellipses on iris petals")
 def gmm_ellipses(ctx):
+    """What the four covariance types look like: the fitted Gaussian components drawn as ellipses on the iris
+    petals."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -83,9 +87,18 @@ def gmm_ellipses(ctx):
 
     iris = load_iris()
     X = iris.data[:, 2:4]  # petal length, petal width (cm)
-    fig, axes = plt.subplots(1, 4, figsize=(14, 3.4), sharey=True)
-    for ax, ct in zip(axes, ("full", "tied", "diag", "spherical")):
-        gm = GaussianMixture(3, covariance_type=ct, random_state=0).fit(X)
+    fits = {ct: GaussianMixture(3, covariance_type=ct, random_state=0).fit(X)
+            for ct in ("full", "tied", "diag", "spherical")}
+    # One view for all four panels that holds every point and every 2-sigma ellipse: with
+    # set_aspect(adjustable="datalim") on shared axes matplotlib cut the x range to 2.5-5.4 cm and lost setosa.
+    corners = [X.min(axis=0), X.max(axis=0)]
+    for gm in fits.values():
+        for mean, cov in zip(gm.means_, _full_covariances(gm)):
+            half = 2 * np.sqrt(np.diag(cov))  # the 2-sigma ellipse's half-extent along each axis
+            corners += [mean - half, mean + half]
+    lo, hi = np.min(corners, axis=0) - 0.2, np.max(corners, axis=0) + 0.2
+    fig, axes = plt.subplots(2, 2, figsize=(11, 6.4))
+    for ax, (ct, gm) in zip(axes.flat, fits.items()):
         labels = gm.predict(X)
         ax.scatter(X[:, 0], X[:, 1], c=labels, s=8, cmap="tab10", vmin=0, vmax=9)
         covs = _full_covariances(gm)
@@ -96,10 +109,12 @@ def gmm_ellipses(ctx):
                 w, h = 2 * n_std * np.sqrt(vals[1]), 2 * n_std * np.sqrt(vals[0])
                 ax.add_patch(Ellipse(mean, w, h, angle=angle, fill=False, color=plt.cm.tab10(k),
                                      lw=1.5 if n_std == 1 else 0.8))
-        ax.set_aspect("equal", adjustable="datalim")  # so that a spherical component draws as a circle
+        ax.set_xlim(lo[0], hi[0])
+        ax.set_ylim(lo[1], hi[1])
+        ax.set_aspect("equal", adjustable="box")  # so that a spherical component draws as a circle
         ax.set_title(f"{ct}  (BIC {gm.bic(X):.0f})", fontsize=9)
         ax.set_xlabel("petal length (cm)")
-    axes[0].set_ylabel("petal width (cm)")
+        ax.set_ylabel("petal width (cm)")
     caption = ("Three-component mixtures fitted by EM to the 150 iris flowers' petal measurements, one panel "
                "per covariance type; ellipses at 1 and 2 standard deviations, points coloured by their most "
                "likely component.")

@@ -37,6 +37,8 @@ def _median_time(fn, repeats: int) -> float:
 
 @check("决策树 Decision trees: CART, ID3, C4.5")
 def decision_trees(ctx):
+    """A decision tree splits the feature space one threshold at a time, choosing each split by Gini impurity
+    (CART), information gain (ID3) or gain ratio (C4.5); ours beside scikit-learn's."""
     import numpy as np
     from sklearn import tree as sk
     from sklearn.model_selection import train_test_split
@@ -134,6 +136,8 @@ def _tree_figure():
 
 @check("随机森林 Random forest")
 def random_forest(ctx):
+    """A random forest averages many trees, each grown on a bootstrap sample with a random subset of features per
+    split; ours beside scikit-learn's."""
     from sklearn.ensemble import RandomForestClassifier as SkForest
     from sklearn.model_selection import train_test_split
 

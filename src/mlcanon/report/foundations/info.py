@@ -89,7 +89,8 @@ def _binary_entropy_figure():
     ax.plot(p, mi, "--", label="I(X;Y) of a binary symmetric channel, crossover p")
     ax.set_xlabel("p")
     ax.set_ylabel("bits")
-    ax.legend(fontsize=8, loc="center")
+    # below the axes: inside, any corner or the centre covers one of the two curves
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=1, frameon=False)
     ax.grid(alpha=0.3)
     return figure_from_matplotlib(
         fig,

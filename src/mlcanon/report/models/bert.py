@@ -17,6 +17,8 @@ def _minilm():
 
 @check("BERT 与 WordPiece — BERT and WordPiece")
 def bert_vs_transformers(ctx):
+    """BERT is a Transformer encoder pre-trained on masked words; the real all-MiniLM-L6-v2 checkpoint loaded into
+    our BertModel and into Hugging Face transformers, with the WordPiece tokenizer beside theirs."""
     import torch
     import transformers
 
@@ -46,6 +48,8 @@ def bert_vs_transformers(ctx):
 
 @check("参数量 — parameter counts")
 def parameter_counts(ctx):
+    """How many parameters a BERT of each size has, in closed form from its configuration and counted on Hugging
+    Face's model."""
     import transformers
 
     from mlcanon.models.bert import BertConfig, count_parameters
@@ -66,6 +70,7 @@ def parameter_counts(ctx):
 
 @check("注意力热图 — attention heat map")
 def attention_heat_map(ctx):
+    """Where each word of a sentence looks: MiniLM's attention weights, one heat map per head."""
     import matplotlib
 
     matplotlib.use("Agg")

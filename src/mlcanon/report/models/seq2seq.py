@@ -91,7 +91,7 @@ def _seq2seq_dates(ctx):
     run = (f"{'one epoch' if ctx.full else 'a short run'}: {history['steps']} updates of {_BATCH}, "
            f"{history['seconds']:.1f} s wall / {history['cpu_seconds']:.1f} s CPU")
     quality = Row(f"held-out exact match, 1000 dates never seen in training ({run})", acc, _GOAL,
-                  "goal of issue 5", tolerance=0.0, kind="quality")
+                  "goal", tolerance=0.0, kind="quality")
     src, lengths, tgt_in, _ = make_batch(data.test[:64], data.src_vocab, data.tgt_vocab)
     ref = torch_reference(model)
     with torch.no_grad():

@@ -13,6 +13,8 @@ def _max_diff(a, b) -> float:
 
 @check("GELU 激活函数 — GELU")
 def gelu_vs_torch(ctx):
+    """GELU (Hendrycks & Gimpel 2016) weights its input by the Gaussian CDF, x·Φ(x); ours beside torch's, exact and
+    tanh forms."""
     import torch
     import torch.nn.functional as F
 
@@ -36,6 +38,8 @@ def gelu_vs_torch(ctx):
 
 @check("循环神经网络 — RNN, LSTM, GRU")
 def recurrent_vs_torch(ctx):
+    """Recurrent networks (Elman RNN, LSTM, GRU) carry a hidden state along a sequence; ours beside torch's after a
+    strict state-dict transfer."""
     import torch
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -71,6 +75,8 @@ def recurrent_vs_torch(ctx):
 
 @check("多头注意力 — multi-head attention")
 def attention_vs_torch(ctx):
+    """Multi-head attention, softmax(QKᵀ/√d)V in several subspaces at once; ours beside
+    torch.nn.MultiheadAttention."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -113,6 +119,8 @@ def attention_vs_torch(ctx):
 
 @check("CRF 层 — CRF layer")
 def crf_vs_pytorch_crf(ctx):
+    """A CRF layer scores whole tag sequences (emissions plus transitions) on top of a neural tagger; ours beside
+    pytorch-crf."""
     import time
 
     import torch
