@@ -3,6 +3,8 @@ measured floor, DeepWalk / node2vec with small walks, GAT on a user's graph file
 predict = what evaluate scored, and every kind of bad input as one line on stderr with exit code 2."""
 
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +15,9 @@ from mlcanon.cli import app
 from mlcanon.tasks import graph
 from mlcanon.tasks.graph.features import GraphSource, stratified_split
 from mlcanon.tasks.graph.pipeline import _param_groups
+
+sys.path.insert(0, str(Path(__file__).parent))  # the shared CLI checks beside this file
+from _cli_checks import one_line_error as _one_line_error  # noqa: E402
 
 runner = CliRunner()
 SMALL_WALKS = ["--dim", "32", "--walk-length", "20", "--walks-per-node", "4"]
@@ -30,13 +35,6 @@ def _evaluate(folder, *args):
     return json.loads(result.stdout)  # exactly one JSON object, nothing else on stdout
 
 
-def _one_line_error(result, *fragments):
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.output
-    for f in fragments:
-        assert f in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")

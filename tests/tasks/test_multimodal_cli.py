@@ -2,6 +2,8 @@
 mlcanon.models.fusion (shapes, gradients, the equations on small inputs)."""
 
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,15 +20,12 @@ from mlcanon.tasks.multimodal.features import (
     recording_split,
 )
 
+sys.path.insert(0, str(Path(__file__).parent))  # the shared CLI checks beside this file
+from _cli_checks import one_line_error as _one_line_error  # noqa: E402
+
 runner = CliRunner()
 
 
-def _one_line_error(result, *fragments):
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for f in fragments:
-        assert f in lines[0], lines[0]
 
 
 # ---------------------------------------------------------------------------------- models

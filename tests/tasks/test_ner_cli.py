@@ -4,6 +4,8 @@ and JSON with character offsets), tags come back in the input's scheme, and ever
 line on stderr with exit code 2."""
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -12,6 +14,9 @@ from mlcanon.cli import app
 from mlcanon.data import write_conll
 from mlcanon.tasks import ner
 from mlcanon.tasks.ner.features import load_split
+
+sys.path.insert(0, str(Path(__file__).parent))  # the shared CLI checks beside this file
+from _cli_checks import one_line_error as _one_line_error  # noqa: E402
 
 runner = CliRunner()
 
@@ -57,13 +62,6 @@ def _evaluate(folder, *args):
     return json.loads(result.stdout)  # exactly one JSON object on stdout
 
 
-def _one_line_error(result, *fragments):
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.output
-    for f in fragments:
-        assert f in lines[0], lines[0]
 
 
 def test_hmm_on_full_conll_train_has_a_measured_floor(hmm):

@@ -2,6 +2,8 @@
 evaluate --json with the official score, --answer-file, predict, load, and bad input as one line + exit 2."""
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -10,6 +12,9 @@ from mlcanon.cli import app
 from mlcanon.metrics import read_answer_file, semeval2010_task8_score
 from mlcanon.tasks import re
 from mlcanon.tasks.re.features import load_split
+
+sys.path.insert(0, str(Path(__file__).parent))  # the shared CLI checks beside this file
+from _cli_checks import one_line_error as _one_line_error  # noqa: E402
 
 runner = CliRunner()
 
@@ -23,12 +28,6 @@ def trained(tmp_path_factory):
     return out
 
 
-def _one_line_error(result, *fragments):
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for f in fragments:
-        assert f in lines[0], lines[0]
 
 
 def test_dev_split_is_a_fixed_tenth_of_the_training_file():

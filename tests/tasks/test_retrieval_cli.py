@@ -2,6 +2,8 @@
 evaluate --json in both directions with measured floors, search writes its PNG, bad input is one line."""
 
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,15 +12,12 @@ from typer.testing import CliRunner
 from mlcanon.cli import app
 from mlcanon.tasks import retrieval
 
+sys.path.insert(0, str(Path(__file__).parent))  # the shared CLI checks beside this file
+from _cli_checks import one_line_error as _one_line_error  # noqa: E402
+
 runner = CliRunner()
 
 
-def _one_line_error(result, *fragments):
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for f in fragments:
-        assert f in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")

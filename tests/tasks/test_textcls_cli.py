@@ -2,12 +2,17 @@
 predict, load, and every kind of bad input as one line on stderr with exit code 2."""
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from mlcanon.cli import app
 from mlcanon.tasks import textcls
+
+sys.path.insert(0, str(Path(__file__).parent))  # the shared CLI checks beside this file
+from _cli_checks import one_line_error as _one_line_error  # noqa: E402
 
 runner = CliRunner()
 
@@ -21,13 +26,6 @@ def trained(tmp_path_factory):
     return out
 
 
-def _one_line_error(result, *fragments):
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.output
-    for f in fragments:
-        assert f in lines[0], lines[0]
 
 
 def test_model_folder_holds_what_the_contract_names(trained):
