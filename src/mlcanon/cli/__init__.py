@@ -130,6 +130,10 @@ from mlcanon.cli import re as _re  # noqa: E402  (the stdlib's re is imported as
 
 app.add_typer(_re.app, name="re")
 
+from mlcanon.cli import vision as _vision  # noqa: E402
+
+app.add_typer(_vision.app, name="vision")
+
 from mlcanon.cli import multimodal as _multimodal  # noqa: E402
 
 app.add_typer(_multimodal.app, name="multimodal")
