@@ -5,6 +5,8 @@ of bad input as one line on stderr with exit code 2."""
 import gzip
 import json
 import struct
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +15,9 @@ from typer.testing import CliRunner
 from mlcanon.cli import app
 from mlcanon.tasks import vision
 from mlcanon.tasks.vision.data import SPLITS, load_split, read_images
+
+sys.path.insert(0, str(Path(__file__).parent))  # the shared CLI checks beside this file
+from _cli_checks import one_line_error as _one_line_error  # noqa: E402
 
 runner = CliRunner()
 
@@ -24,15 +29,6 @@ def trained(tmp_path_factory):
                                  "--epochs", "2", "--batch-size", "64", "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out
-
-
-def _one_line_error(result, *fragments):
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.output
-    for f in fragments:
-        assert f in lines[0], lines[0]
 
 
 def test_the_splits_are_the_first_8000_and_the_last_2000():
