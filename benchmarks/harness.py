@@ -117,13 +117,9 @@ def machine() -> dict[str, Any]:
 
 
 def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
+    from mlcanon._threads import cpu_model
+
+    return cpu_model()
 
 
 def write_results(name: str, comparisons: list[Comparison], repeats: int, quick: bool) -> Path:

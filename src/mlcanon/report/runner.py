@@ -130,11 +130,6 @@ def _meta(elapsed: float, full: bool) -> dict:
 
 
 def _cpu_name() -> str:
-    """The processor's model name (Linux's /proc/cpuinfo), else the architecture."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    from mlcanon._threads import cpu_model
+
+    return cpu_model()
