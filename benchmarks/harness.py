@@ -149,3 +149,16 @@ def print_table(name: str, comparisons: list[Comparison]) -> None:
         table.add_row(c.name, f"{c.ours_median:.4g}", c.reference_name, f"{c.reference_median:.4g}",
                       f"{c.ratio:.2f}", "" if c.goal is None else f"≤ {c.goal:g}", met)
     Console().print(table)
+
+
+def merge_quality_result(name: str, key: str, entry: dict[str, Any], **extra: Any) -> Path:
+    """Add one quality result (``results[key] = entry``) to ``results/NAME.json``, keeping the results that other
+    runs wrote there meanwhile, with the date and the machine; ``extra`` adds top-level fields."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    results = json.loads(path.read_text()).get("results", {}) if path.exists() else {}
+    results[key] = entry
+    payload = {"benchmark": name, "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(), **extra,
+               "results": results}
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path

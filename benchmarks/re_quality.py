@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.harness import RESULTS, machine
+from benchmarks.harness import merge_quality_result
 
 DATA = "semeval2010_task8"
 GOALS = {"cnn": 76.0, "att-bilstm": 77.0, "bert-em": 85.0}
@@ -63,7 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=None, help="Cap the epochs (default: the model's).")
     args = parser.parse_args(argv)
-    path = RESULTS / "re.json"
     for model in args.models:
         with tempfile.TemporaryDirectory() as tmp:
             runs = []
@@ -81,13 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                  "peak_rss_mb": max(r["peak_rss_mb"] for r in runs), "measured_under_load": True,
                  "runs": [{k: v for k, v in r.items() if k not in ("log", "confusion")} for r in runs],
                  "curve": runs[0]["log"], "confusion_seed0": runs[0]["confusion"], "date": time.strftime("%Y-%m-%d")}
-        results = json.loads(path.read_text()).get("results", {}) if path.exists() else {}
-        results[model] = entry
         print(f"{model}: {entry['mean']} ± {entry['std']} ({scores}); goal {GOALS[model]}", flush=True)
-        payload = {"benchmark": "re", "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(),
-                   "results": results}
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(payload, indent=2) + "\n")
+        merge_quality_result("re", model, entry)
     return 0
 
 

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.harness import RESULTS, machine
+from benchmarks.harness import merge_quality_result
 
 ANCHORS = {"trec": "Kim 2014 CNN-rand 91.2", "sst2": "Kim 2014 CNN-rand 82.7", "chnsenticorp": "reported LSTM 91.7"}
 GOALS = {"trec": {"non_pretrained": 92.0, "minilm": 96.0}, "sst2": {"non_pretrained": 83.5, "minilm": 88.0},
@@ -75,8 +75,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--ddp", action="store_true")
     args = parser.parse_args(argv)
-    path = RESULTS / "textcls.json"
-    results = json.loads(path.read_text()).get("results", {}) if path.exists() else {}
     for model in args.models:
         for data in args.data:
             with tempfile.TemporaryDirectory() as tmp:
@@ -97,14 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                 if args.ddp and not model.startswith("tfidf"):
                     entry["ddp"] = _ddp(model, data, Path(tmp) / "ddp")
                     entry["ddp"]["single_process_seed0"] = runs[0]["test_accuracy"]
-            if path.exists():  # merge with what other runs wrote meanwhile
-                results = {**json.loads(path.read_text()).get("results", {}), **results}
-            results[f"{model}/{data}"] = entry
             print(f"{model}/{data}: {entry['mean']} ± {entry['std']} ({accs})", flush=True)
-            payload = {"benchmark": "textcls", "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(),
-                       "results": results}
-            RESULTS.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(payload, indent=2) + "\n")
+            merge_quality_result("textcls", f"{model}/{data}", entry)
     return 0
 
 

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.harness import RESULTS, machine
+from benchmarks.harness import merge_quality_result
 
 GOALS = {"resnet20": 99.0, "vit": 97.5, "vgg11_bn": 99.0}
 MINUTES = 15.0
@@ -100,7 +100,6 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    path = RESULTS / "vision_quality.json"
     root = args.keep or Path(tempfile.mkdtemp(prefix="vision_quality_"))
     todo = [(m, False) for m in args.models] + ([("resnet20", True)] if args.ddp else [])
     for model, ddp in todo:
@@ -109,13 +108,9 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(out)
         entry = _ddp(model, out, args.threads) if ddp else _one(model, out, args.seed)
         entry.update(threads=args.threads, measured_under_load=True)
-        results = json.loads(path.read_text()).get("results", {}) if path.exists() else {}
-        results[f"{model}/ddp" if ddp else model] = entry
-        payload = {"benchmark": "vision_quality", "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(),
-                   "data": "bundled MNIST test set: train 0..7499 (±2 px shifts), dev 7500..7999, test 8000..9999",
-                   "results": results, "notes": NOTES}
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(payload, indent=2) + "\n")
+        merge_quality_result(
+            "vision_quality", f"{model}/ddp" if ddp else model, entry, notes=NOTES,
+            data="bundled MNIST test set: train 0..7499 (±2 px shifts), dev 7500..7999, test 8000..9999")
         print(f"{model}{' ddp' if ddp else ''}: {entry['test_accuracy']} % on {entry['test_n']}, "
               f"{entry['train_wall_seconds']} s wall, {entry['train_cpu_seconds']} s CPU", flush=True)
     if args.keep is None:
