@@ -69,8 +69,8 @@ class TextCNN(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
         self.fc = nn.Linear(config.filters * len(config.widths), config.num_classes)
 
-    def forward_features(self, ids: torch.Tensor) -> torch.Tensor:
-        """The pooled sentence vector z (before dropout)."""
+    def _pool(self, ids: torch.Tensor, positions: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Max-over-time pooling: z (B, K·F) and, with ``positions``, the start of each maximum's window (B, K·F)."""
         if ids.ndim != 2:
             raise ValueError(f"ids: expected a (batch, time) tensor of token ids, got shape {tuple(ids.shape)}")
         B, T = ids.shape
@@ -79,14 +79,38 @@ class TextCNN(nn.Module):
         if T < widest:  # every filter needs at least one full window
             ids = nn.functional.pad(ids, (0, widest - T), value=self.config.padding_idx)
         x = self.embedding(ids).transpose(1, 2)  # (B, D, T')
-        pooled = []
+        pooled, starts = [], []
         for conv, h in zip(self.convs, self.config.widths):
             c = torch.relu(conv(x))  # (B, F, T'-h+1)
             # Only windows that start inside the sentence count (at least the first one for a short
             # sentence), so a sentence scores the same whatever the padding of its batch.
             valid = torch.arange(c.shape[2]) < (lengths - h + 1).clamp(min=1)[:, None]  # (B, T'-h+1)
-            pooled.append(c.masked_fill(~valid[:, None, :], float("-inf")).amax(dim=2))  # (B, F)
-        return torch.cat(pooled, dim=1)  # (B, K·F)
+            c = c.masked_fill(~valid[:, None, :], float("-inf"))
+            if positions:
+                z, t = c.max(dim=2)  # (B, F), (B, F)
+                starts.append(t)
+            else:
+                z = c.amax(dim=2)  # (B, F)
+            pooled.append(z)
+        return torch.cat(pooled, dim=1), torch.cat(starts, dim=1) if positions else None
+
+    def forward_features(self, ids: torch.Tensor) -> torch.Tensor:
+        """The pooled sentence vector z (before dropout)."""
+        return self._pool(ids)[0]  # (B, K·F)
+
+    @torch.no_grad()
+    def window_contributions(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """What each filter's max-pooled n-gram adds to each class score (eval mode, no dropout).
+
+        The logit of class c is ``b_c + Σ_f W[c, f] z_f``, and ``z_f`` is filter f's activation on one window
+        of ``widths[f]`` tokens, so ``W[c, f] z_f`` is that n-gram's share of the score (Jacovi et al. 2018,
+        "Understanding Convolutional Neural Networks for Text Classification", §4). Returns the
+        contributions (B, K·F, C), the window starts (B, K·F) and the window width of each filter (K·F,).
+        """
+        z, starts = self._pool(ids, positions=True)  # (B, K·F), (B, K·F)
+        contributions = z[:, :, None] * self.fc.weight.T[None]  # (B, K·F, C)
+        widths = torch.tensor(self.config.widths).repeat_interleave(self.config.filters)  # (K·F,)
+        return contributions, starts, widths
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         return self.fc(self.dropout(self.forward_features(ids)))  # (B, C)
