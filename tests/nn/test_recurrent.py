@@ -1,4 +1,7 @@
-"""mlcanon.nn.recurrent against torch.nn.RNN/LSTM/GRU and their cells, after a strict state-dict transfer."""
+"""mlcanon.nn.recurrent against torch.nn.RNN/LSTM/GRU and their cells, after a strict state-dict transfer.
+
+The readable path (``fused=False``) is checked against torch's layers; the fused path (the default,
+torch's kernel on our parameters) is checked against torch's layers and against the readable path."""
 
 import pytest
 import torch
@@ -13,9 +16,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not sup
 TOL64 = 1e-12
 
 
-def _pair(name, *args, dtype=torch.float32, **kwargs):
+def _pair(name, *args, dtype=torch.float32, fused=False, **kwargs):
     ref = getattr(torch.nn, name)(*args, **kwargs).to(dtype)
-    ours = getattr(R, name)(*args, **kwargs).to(dtype)
+    ours = getattr(R, name)(*args, fused=fused, **kwargs).to(dtype)
     ours.load_state_dict(ref.state_dict(), strict=True)
     return ours, ref
 
@@ -65,14 +68,15 @@ def _compare(ours, ref, x, hx=None, lengths=None, tol=TOL32):
     T=st.integers(1, 6),
     B=st.integers(1, 4),
     seed=st.integers(0, 2**16),
+    fused=st.booleans(),
 )
 def test_layers_equal_torch_forward_and_gradients(name, num_layers, bidirectional, batch_first, use_lengths,
-                                                  use_hx, proj, T, B, seed):
+                                                  use_hx, proj, T, B, seed, fused):
     torch.manual_seed(seed)
     kw = dict(num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first)
     if name == "LSTM" and proj:
         kw["proj_size"] = 2
-    ours, ref = _pair(name, 3, 4, **kw)
+    ours, ref = _pair(name, 3, 4, fused=fused, **kw)
     x = torch.randn((B, T, 3) if batch_first else (T, B, 3), requires_grad=True)
     lengths = torch.randint(1, T + 1, (B,)) if use_lengths else None
     hx = None
@@ -83,10 +87,11 @@ def test_layers_equal_torch_forward_and_gradients(name, num_layers, bidirectiona
     _compare(ours, ref, x, hx, lengths)
 
 
+@pytest.mark.parametrize("fused", [False, True])
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
-def test_float64_agrees_to_1e_12(name):
+def test_float64_agrees_to_1e_12(name, fused):
     torch.manual_seed(1)
-    ours, ref = _pair(name, 5, 6, num_layers=2, bidirectional=True, dtype=torch.float64)
+    ours, ref = _pair(name, 5, 6, num_layers=2, bidirectional=True, dtype=torch.float64, fused=fused)
     x = torch.randn(7, 3, 5, dtype=torch.float64, requires_grad=True)
     _compare(ours, ref, x, lengths=torch.tensor([7, 2, 5]), tol=TOL64)
 
@@ -100,11 +105,12 @@ def test_relu_rnn_and_no_bias():
     _compare(ours, ref, torch.randn(5, 2, 3, requires_grad=True))
 
 
+@pytest.mark.parametrize("fused", [False, True])
 @pytest.mark.parametrize("enforce_sorted", [True, False])
 @pytest.mark.parametrize("name", ["LSTM", "GRU"])
-def test_packed_sequence_in_and_out(name, enforce_sorted):
+def test_packed_sequence_in_and_out(name, enforce_sorted, fused):
     torch.manual_seed(3)
-    ours, ref = _pair(name, 3, 4, num_layers=2, bidirectional=True)
+    ours, ref = _pair(name, 3, 4, num_layers=2, bidirectional=True, fused=fused)
     seqs = [torch.randn(n, 3) for n in ([6, 4, 4, 1] if enforce_sorted else [2, 6, 1, 4])]
     packed = pack_sequence(seqs, enforce_sorted=enforce_sorted)
     a_out, a_h = ours(packed)
@@ -118,10 +124,11 @@ def test_packed_sequence_in_and_out(name, enforce_sorted):
     assert _max_diff([a_out.data] + _states(a_h), [b_out.data] + _states(b_h)) <= TOL32
 
 
+@pytest.mark.parametrize("fused", [False, True])
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
-def test_unbatched_input(name):
+def test_unbatched_input(name, fused):
     torch.manual_seed(4)
-    ours, ref = _pair(name, 3, 4, num_layers=2)
+    ours, ref = _pair(name, 3, 4, num_layers=2, fused=fused)
     x = torch.randn(5, 3)
     a_out, a_h = ours(x)
     b_out, b_h = ref(x)
@@ -129,10 +136,11 @@ def test_unbatched_input(name):
     assert _max_diff([a_out] + _states(a_h), [b_out] + _states(b_h)) <= TOL32
 
 
-def test_lengths_equal_to_running_each_sequence_alone():
+@pytest.mark.parametrize("fused", [False, True])
+def test_lengths_equal_to_running_each_sequence_alone(fused):
     """Padding must not leak: each sequence of a padded batch gives what it gives alone."""
     torch.manual_seed(5)
-    lstm = R.LSTM(3, 4, bidirectional=True, batch_first=True)
+    lstm = R.LSTM(3, 4, bidirectional=True, batch_first=True, fused=fused)
     x = torch.randn(3, 6, 3)
     lengths = [6, 2, 4]
     out, (h, c) = lstm(x, lengths=torch.tensor(lengths))
@@ -143,13 +151,105 @@ def test_lengths_equal_to_running_each_sequence_alone():
         assert torch.allclose(h[:, b], h1[:, 0], atol=1e-6) and torch.allclose(c[:, b], c1[:, 0], atol=1e-6)
 
 
-def test_dropout_between_layers_only():
+@pytest.mark.parametrize("fused", [False, True])
+def test_dropout_between_layers_only(fused):
     torch.manual_seed(6)
     x = torch.randn(5, 2, 3)
-    one = R.GRU(3, 4, num_layers=1, dropout=0.5).train()
+    one = R.GRU(3, 4, num_layers=1, dropout=0.5, fused=fused).train()
     assert torch.equal(one(x)[0], one.eval()(x)[0])  # no dropout after the last layer
-    two = R.GRU(3, 4, num_layers=2, dropout=0.5).train()
+    two = R.GRU(3, 4, num_layers=2, dropout=0.5, fused=fused).train()
     assert not torch.allclose(two(x)[0], two.eval()(x)[0])
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_fused_and_readable_paths_draw_the_same_dropout_masks(name, bidirectional):
+    """Both paths call dropout once between layers on the whole (T, B, D·H) output: same seed, same masks."""
+    m = getattr(R, name)(3, 4, num_layers=3, dropout=0.5, bidirectional=bidirectional).train()
+    x = torch.randn(6, 2, 3)
+    outs = []
+    for fused in (True, False):
+        m.fused = fused
+        torch.manual_seed(9)
+        outs.append(m(x)[0].detach())
+    assert _max_diff(outs[:1], outs[1:]) <= TOL32
+    torch.manual_seed(10)
+    assert _max_diff(outs[:1], [m(x)[0].detach()]) > 1e-3  # another seed, other masks: the dropout is real
+
+
+def _both_paths(module, x, hx=None, lengths=None):
+    """Outputs, states and gradients (w.r.t. x, hx and every parameter) of the fused and the readable path."""
+    inputs = [x] + ([] if hx is None else _states(hx))
+    results = []
+    for fused in (True, False):
+        module.fused = fused
+        out, h = module(x, hx, lengths=lengths)
+        grads = torch.autograd.grad(_loss(out, h), inputs + list(module.parameters()))
+        results.append(([out] + _states(h), grads))
+    return results
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    name=st.sampled_from(["RNN", "LSTM", "GRU"]),
+    num_layers=st.integers(1, 3),
+    bidirectional=st.booleans(),
+    batch_first=st.booleans(),
+    use_lengths=st.booleans(),
+    use_hx=st.booleans(),
+    proj=st.booleans(),
+    T=st.integers(1, 7),
+    B=st.integers(1, 5),
+    seed=st.integers(0, 2**16),
+)
+def test_fused_path_equals_readable_path(name, num_layers, bidirectional, batch_first, use_lengths, use_hx, proj,
+                                         T, B, seed):
+    """One module, both paths: same outputs, final states and gradients (lengths, hx, projections)."""
+    torch.manual_seed(seed)
+    kw = dict(num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first)
+    if name == "LSTM" and proj:
+        kw["proj_size"] = 2
+    m = getattr(R, name)(3, 4, **kw)
+    assert m.fused  # the default
+    x = torch.randn((B, T, 3) if batch_first else (T, B, 3), requires_grad=True)
+    lengths = torch.randint(1, T + 1, (B,)) if use_lengths else None
+    hx = None
+    if use_hx:
+        LD = num_layers * (2 if bidirectional else 1)
+        h0 = torch.randn(LD, B, kw.get("proj_size", 4), requires_grad=True)
+        hx = (h0, torch.randn(LD, B, 4, requires_grad=True)) if name == "LSTM" else h0
+    (fused_out, fused_grads), (plain_out, plain_grads) = _both_paths(m, x, hx, lengths)
+    assert [t.shape for t in fused_out] == [t.shape for t in plain_out]
+    assert _max_diff(fused_out, plain_out) <= TOL32
+    assert _max_diff(fused_grads, plain_grads) <= TOL32
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_fused_path_equals_readable_path_on_packed_input_in_float64(name):
+    torch.manual_seed(8)
+    m = getattr(R, name)(5, 6, num_layers=2, bidirectional=True).double()
+    seqs = [torch.randn(n, 5, dtype=torch.float64, requires_grad=True) for n in (3, 9, 1, 6)]
+    h0 = torch.randn(4, 4, 6, dtype=torch.float64, requires_grad=True)
+    hx = (h0, torch.randn_like(h0, requires_grad=True)) if name == "LSTM" else h0
+    results = []
+    for fused in (True, False):
+        m.fused = fused
+        out, h = m(pack_sequence(seqs, enforce_sorted=False), hx)
+        assert isinstance(out, torch.nn.utils.rnn.PackedSequence)
+        loss = _loss(out.data, h)
+        grads = torch.autograd.grad(loss, seqs + _states(hx) + list(m.parameters()))
+        results.append(([out.data] + _states(h), grads))
+    (a, ga), (b, gb) = results
+    assert _max_diff(a, b) <= TOL64
+    assert _max_diff(ga, gb) <= TOL64
+
+
+def test_fused_flag_keeps_torch_state_dict_and_repr():
+    ours = R.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2)
+    ref = torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2)
+    assert list(ours.state_dict()) == list(ref.state_dict())
+    assert ours._weight_names == ref._flat_weights_names  # the order torch's kernel takes them in
+    assert "fused=True" in repr(ours) and "fused=False" in repr(R.GRU(3, 4, fused=False))
 
 
 @pytest.mark.parametrize("cell", ["RNNCell", "LSTMCell", "GRUCell"])
@@ -219,3 +319,16 @@ def test_errors():
         R.GRUCell(3, 4)(torch.randn(1, 2, 3))
     with pytest.raises(ValueError, match=r"hx: expected shape \(2, 4\)"):
         R.GRUCell(3, 4)(torch.randn(2, 3), torch.zeros(3, 4))
+    with pytest.raises(TypeError, match="fused: expected a bool, got str"):
+        R.LSTM(3, 4, fused="yes")
+
+
+@pytest.mark.parametrize("fused", [False, True])
+def test_errors_on_both_paths(fused):
+    lstm = R.LSTM(3, 4, num_layers=2, fused=fused)
+    with pytest.raises(ValueError, match="input: expected last dimension input_size=3"):
+        lstm(pack_sequence([torch.randn(3, 5)]))
+    with pytest.raises(ValueError, match=r"hx\[1\]: expected shape \(2, 1, 4\)"):
+        lstm(pack_sequence([torch.randn(3, 3)]), (torch.zeros(2, 1, 4), torch.zeros(2, 2, 4)))
+    with pytest.raises(ValueError, match=r"lengths: expected values in \[1, 5\]"):
+        lstm(torch.randn(5, 2, 3), lengths=torch.tensor([0, 1]))

@@ -30,6 +30,24 @@ stacked into one batched matmul. Variable lengths (a ``lengths`` argument or a
 reversed *within its length*, so padding always comes after the real steps; final states are
 gathered at step ``length - 1`` and outputs past the end are set to zero, which is what
 torch returns after ``pad_packed_sequence``.
+
+Two paths, one set of parameters (``fused``, as :class:`mlcanon.nn.GELU` has): the layers
+default to ``fused=True``, which hands the same parameters, in torch's order, to the kernel
+``torch.nn.LSTM``/``GRU``/``RNN`` themselves call (``torch._VF.lstm`` / ``gru`` /
+``rnn_tanh`` / ``rnn_relu``: the whole time loop in C++, oneDNN on CPU, cuDNN on GPU); a
+padded batch with ``lengths`` is packed for it and unpacked after, so the results are the
+readable path's. ``fused=False`` runs the readable loop above, the definition the tests hold
+equal to torch's layers, and the fused path equal to it (outputs, final states and gradients,
+with lengths and PackedSequence, bidirectional, multi-layer, projections). Why fused is the
+default: a practitioner who trains a BiLSTM tagger expects torch's speed; on CPU the Python time
+loop costs 1.7-2.2x torch's time for the LSTM and 1.0-1.2x for the GRU, the fused path 0.87-1.04x
+(benchmarks/recurrent.py); the readable path is one flag away for a reader who wants to step
+through the equations. Dropout between layers is the same
+``dropout`` call on the same (T, B, D·H) tensor in both paths, so on CPU a padded batch without
+``lengths`` draws the same masks from the same seed (tested); with ``lengths`` or a
+PackedSequence the kernel drops on the packed steps, so the masks differ (same distribution).
+On CUDA the parameters are separate tensors, not cuDNN's one flat buffer, so cuDNN copies them
+into one at each call (it warns once). The cells (``LSTMCell`` ...) always run the readable step.
 """
 
 from __future__ import annotations
@@ -39,13 +57,16 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
+from torch import _VF
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from mlcanon.validation import check_int, check_option, check_scalar
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+# the kernels torch.nn.RNN/LSTM/GRU call (torch/nn/modules/rnn.py)
+_KERNELS = {"RNN_TANH": _VF.rnn_tanh, "RNN_RELU": _VF.rnn_relu, "LSTM": _VF.lstm, "GRU": _VF.gru}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -227,9 +248,13 @@ class _RNNBase(nn.Module):
         proj_size: int = 0,
         device=None,
         dtype=None,
+        fused: bool = True,
     ) -> None:
         super().__init__()
+        if not isinstance(fused, bool):
+            raise TypeError(f"fused: expected a bool, got {type(fused).__name__}")
         self.mode = mode
+        self.fused = fused
         self.input_size = check_int(input_size, "input_size", minimum=1)
         self.hidden_size = check_int(hidden_size, "hidden_size", minimum=1)
         self.num_layers = check_int(num_layers, "num_layers", minimum=1)
@@ -242,9 +267,11 @@ class _RNNBase(nn.Module):
         H, G = self.hidden_size, _GATES[mode] * self.hidden_size
         H_out = self.proj_size or H
         kw = {"device": device, "dtype": dtype}
+        self._weight_names = []  # torch's _flat_weights_names: the order its kernels take the parameters in
         for layer in range(self.num_layers):
             size_in = self.input_size if layer == 0 else H_out * D
             for suffix in ("", "_reverse")[:D]:
+                n_before = len(self._parameters)
                 self.register_parameter(f"weight_ih_l{layer}{suffix}", nn.Parameter(torch.empty(G, size_in, **kw)))
                 self.register_parameter(f"weight_hh_l{layer}{suffix}", nn.Parameter(torch.empty(G, H_out, **kw)))
                 if self.bias:
@@ -252,6 +279,7 @@ class _RNNBase(nn.Module):
                     self.register_parameter(f"bias_hh_l{layer}{suffix}", nn.Parameter(torch.empty(G, **kw)))
                 if self.proj_size:
                     self.register_parameter(f"weight_hr_l{layer}{suffix}", nn.Parameter(torch.empty(self.proj_size, H, **kw)))
+                self._weight_names += list(self._parameters)[n_before:]  # w_ih, w_hh[, b_ih, b_hh][, w_hr]
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -264,7 +292,8 @@ class _RNNBase(nn.Module):
         s = f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}"
         if self.proj_size:
             s += f", proj_size={self.proj_size}"
-        return s + f", batch_first={self.batch_first}, dropout={self.dropout}, bidirectional={self.bidirectional}"
+        s += f", batch_first={self.batch_first}, dropout={self.dropout}, bidirectional={self.bidirectional}"
+        return s + f", fused={self.fused}"
 
     @property
     def _D(self) -> int:
@@ -300,6 +329,8 @@ class _RNNBase(nn.Module):
         if packed:
             if lengths is not None:
                 raise ValueError("lengths: expected None when input is a PackedSequence (it carries its lengths)")
+            if self.fused:
+                return self._fused_packed(input, hx)
             x, lengths = pad_packed_sequence(input)  # (T, B, F), lengths in the caller's batch order
             batched = True
         else:
@@ -314,8 +345,9 @@ class _RNNBase(nn.Module):
         _check_input(x, "input", self.input_size)
         T, B, _ = x.shape
         lengths = self._check_lengths(lengths, T, B, x.device)
-        h0, c0 = self._initial_states(hx, x, batched)
-        out, h_n, c_n = self._run(x, h0, c0, lengths)  # (T, B, D·H_out), (L·D, B, H_out), (L·D, B, H) | None
+        h0, c0 = self._initial_states(hx, B, x, batched)
+        run = self._run_fused if self.fused else self._run
+        out, h_n, c_n = run(x, h0, c0, lengths)  # (T, B, D·H_out), (L·D, B, H_out), (L·D, B, H) | None
         if packed:
             out = _repack(out, input)
         elif not batched:
@@ -341,8 +373,9 @@ class _RNNBase(nn.Module):
             return None
         return lengths.to(device=device, dtype=torch.int64)
 
-    def _initial_states(self, hx, x, batched: bool):
-        LD, B, H_out = self.num_layers * self._D, x.shape[1], self.proj_size or self.hidden_size
+    def _initial_states(self, hx, B: int, x, batched: bool):
+        """(h_0, c_0 or None), each (L·D, B, ·), like ``x`` in dtype and device; zeros when ``hx`` is None."""
+        LD, H_out = self.num_layers * self._D, self.proj_size or self.hidden_size
         zeros = lambda size: torch.zeros(LD, B, size, dtype=x.dtype, device=x.device)  # noqa: E731
         if self.mode == "LSTM":
             if hx is None:
@@ -361,6 +394,45 @@ class _RNNBase(nn.Module):
     def _one_state(h, name, size, LD, B, batched):
         _check_state(h, name, (LD, B, size) if batched else (LD, size))
         return h if batched else h.unsqueeze(1)
+
+    # -- the fused path: torch's kernel, the same parameters ---------------------------------------
+
+    def _kernel(self, data, batch_sizes, h0, c0):
+        """torch's kernel on a padded (T, B, F) ``data``, or on packed (N, F) ``data`` with ``batch_sizes``."""
+        hx = (h0, c0) if self.mode == "LSTM" else h0
+        weights = [getattr(self, name) for name in self._weight_names]
+        flags = (self.bias, self.num_layers, self.dropout, self.training, self.bidirectional)
+        if batch_sizes is None:
+            result = _KERNELS[self.mode](data, hx, weights, *flags, False)  # False: time first
+        else:
+            result = _KERNELS[self.mode](data, batch_sizes, hx, weights, *flags)
+        return result[0], result[1], (result[2] if self.mode == "LSTM" else None)
+
+    def _run_fused(self, x, h0, c0, lengths):
+        """As :meth:`_run`; a padded batch with lengths is packed for the kernel and padded again after."""
+        if lengths is None:
+            return self._kernel(x, None, h0, c0)
+        packed = pack_padded_sequence(x, lengths.cpu(), enforce_sorted=False)
+        order, back = packed.sorted_indices, packed.unsorted_indices
+        c0 = None if c0 is None else c0.index_select(1, order)
+        data, h_n, c_n = self._kernel(packed.data, packed.batch_sizes, h0.index_select(1, order), c0)
+        out, _ = pad_packed_sequence(PackedSequence(data, packed.batch_sizes, order, back), total_length=x.shape[0])
+        return out, h_n.index_select(1, back), (None if c_n is None else c_n.index_select(1, back))
+
+    def _fused_packed(self, input: PackedSequence, hx):
+        """A PackedSequence straight to the kernel; states in the caller's batch order, as torch's layers."""
+        data, batch_sizes, order, back = input
+        _check_input(data, "input", self.input_size)
+        h0, c0 = self._initial_states(hx, int(batch_sizes[0]), data, True)
+        if order is not None:  # the kernel's batch is sorted by decreasing length
+            h0, c0 = h0.index_select(1, order), (None if c0 is None else c0.index_select(1, order))
+        out, h_n, c_n = self._kernel(data, batch_sizes, h0, c0)
+        if back is not None:
+            h_n, c_n = h_n.index_select(1, back), (None if c_n is None else c_n.index_select(1, back))
+        out = PackedSequence(out, batch_sizes, order, back)
+        return out, (h_n if c_n is None else (h_n, c_n))
+
+    # -- the readable path -------------------------------------------------------------------------
 
     def _run(self, x, h0, c0, lengths):
         D = self._D
@@ -478,6 +550,8 @@ def _repack(out: torch.Tensor, like: PackedSequence) -> PackedSequence:
 class RNN(_RNNBase):
     """Multi-layer Elman RNN with tanh or ReLU, with ``torch.nn.RNN``'s parameters, call and results.
 
+    ``fused=True`` (default) runs torch's kernel; ``fused=False`` the readable loop (see the module docstring).
+
     Examples
     --------
     >>> import torch
@@ -489,15 +563,18 @@ class RNN(_RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device=None, dtype=None) -> None:
+                 device=None, dtype=None, fused: bool = True) -> None:
         check_option(nonlinearity, "nonlinearity", ("tanh", "relu"))
         self.nonlinearity = nonlinearity
         super().__init__("RNN_" + nonlinearity.upper(), input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, 0, device, dtype)
+                         dropout, bidirectional, 0, device, dtype, fused)
 
 
 class LSTM(_RNNBase):
     """Multi-layer LSTM with ``torch.nn.LSTM``'s parameters, call and results (``proj_size`` too).
+
+    ``fused=True`` (default) runs torch's LSTM kernel on these parameters; ``fused=False`` the
+    readable time loop of this module (same results; see the module docstring).
 
     Examples
     --------
@@ -510,13 +587,16 @@ class LSTM(_RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
-                 device=None, dtype=None) -> None:
+                 device=None, dtype=None, fused: bool = True) -> None:
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         proj_size, device, dtype)
+                         proj_size, device, dtype, fused)
 
 
 class GRU(_RNNBase):
     """Multi-layer GRU with ``torch.nn.GRU``'s parameters, call and results.
+
+    ``fused=True`` (default) runs torch's GRU kernel on these parameters; ``fused=False`` the
+    readable time loop of this module (same results; see the module docstring).
 
     Examples
     --------
@@ -528,6 +608,6 @@ class GRU(_RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device=None, dtype=None) -> None:
+                 device=None, dtype=None, fused: bool = True) -> None:
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         0, device, dtype)
+                         0, device, dtype, fused)

@@ -38,8 +38,9 @@ def gelu_vs_torch(ctx):
 
 @check("循环神经网络 — RNN, LSTM, GRU")
 def recurrent_vs_torch(ctx):
-    """Recurrent networks (Elman RNN, LSTM, GRU) carry a hidden state along a sequence; ours beside torch's after a
-    strict state-dict transfer."""
+    """Recurrent networks (Elman RNN, LSTM, GRU) carry a hidden state along a sequence; ours (the readable time loop)
+    beside torch's after a strict state-dict transfer, and our fused path (torch's kernel, the default) beside the
+    readable one."""
     import torch
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -52,7 +53,7 @@ def recurrent_vs_torch(ctx):
     lengths[0] = T
     for name in ("RNN", "LSTM", "GRU"):
         ref = getattr(torch.nn, name)(F, H, num_layers=2, bidirectional=True, batch_first=True)
-        ours = getattr(recurrent, name)(F, H, num_layers=2, bidirectional=True, batch_first=True)
+        ours = getattr(recurrent, name)(F, H, num_layers=2, bidirectional=True, batch_first=True, fused=False)
         ours.load_state_dict(ref.state_dict(), strict=True)
         x = torch.randn(B, T, F, requires_grad=True)
         a_out, a_h = ours(x, lengths=lengths)
@@ -70,6 +71,14 @@ def recurrent_vs_torch(ctx):
         rows.append(Row(f"{what}: gradients (input, all weights), max |diff| / max |gradient|", _max_diff(ga, gb) / scale,
                         0.0, f"torch.nn.{name} (packed)", tolerance=1e-6,
                         note=f"absolute {_max_diff(ga, gb):.1e} on gradients up to {scale:.0f}"))
+        ours.fused = True
+        f_out, f_h = ours(x, lengths=lengths)
+        f_h = list(f_h) if isinstance(f_h, tuple) else [f_h]
+        gf = torch.autograd.grad(f_out.pow(2).sum() + sum(h.sum() for h in f_h), [x, *ours.parameters()])
+        rows.append(Row(f"{what}: fused path (default) vs readable path: outputs and states max |diff|, gradients relative",
+                        max(_max_diff([f_out, *f_h], [a_out, *a_h]), _max_diff(gf, ga) / scale), 0.0,
+                        f"mlcanon.nn.{name}(fused=False)", tolerance=1e-5,
+                        note="gradients relative to the largest, as above"))
     return rows
 
 
