@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test test-all bench install clean
+.PHONY: demo test test-all test-peer bench install clean
 
 demo: $(STAMP)
 	$(BIN)/mlcanon report
@@ -17,6 +17,11 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m ""
+
+# The reference libraries' own test files (from their installed wheels) run against mlcanon's
+# estimators; prints per-file counts, writes benchmarks/results/peer_tests.json. Not part of `make test`.
+test-peer: $(STAMP)
+	$(BIN)/python tools/peer_tests.py -n 2
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks all

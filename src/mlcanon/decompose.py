@@ -587,6 +587,58 @@ class PCA(TransformerMixin, BaseEstimator):
         cov.flat[:: cov.shape[0] + 1] += self.noise_variance_
         return cov
 
+    def get_precision(self):
+        """The inverse of :meth:`get_covariance`, by the matrix inversion lemma (Woodbury):
+
+            C = W D Wᵀ + σ² I,  D = diag(λ - σ²)  =>
+            C⁻¹ = I/σ² - W (D⁻¹ + Wᵀ W / σ²)⁻¹ Wᵀ / σ⁴
+
+        (W = components_ᵀ; scikit-learn's formula, which inverts a k x k matrix instead of a
+        d x d one). Edge cases as scikit-learn: no component -> I / σ²; σ² = 0 -> the plain inverse.
+        """
+        check_is_fitted(self, "components_")
+        n_features = self.components_.shape[1]
+        if self.n_components_ == 0:
+            return np.eye(n_features) / self.noise_variance_
+        if self.noise_variance_ == 0.0:
+            return linalg.inv(self.get_covariance())
+        components = self.components_
+        exp_var = self.explained_variance_
+        if self.whiten:
+            components = components * np.sqrt(exp_var[:, np.newaxis])
+        diff = np.where(exp_var > self.noise_variance_, exp_var - self.noise_variance_, 0.0)
+        precision = components @ components.T / self.noise_variance_  # (k, k)
+        precision.flat[:: precision.shape[0] + 1] += 1.0 / diff
+        precision = components.T @ linalg.inv(precision) @ components  # (d, d)
+        precision /= -(self.noise_variance_**2)
+        precision.flat[:: precision.shape[0] + 1] += 1.0 / self.noise_variance_
+        return precision
+
+    def score_samples(self, X):
+        """Log-likelihood of each sample under probabilistic PCA (Tipping & Bishop 1999; Bishop,
+        "Pattern Recognition and Machine Learning" §12.2.1): x ~ N(mean_, C), C = get_covariance(),
+
+            log p(x) = -½ (x - μ)ᵀ C⁻¹ (x - μ) - ½ (d log 2π - log |C⁻¹|)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "components_")
+        X = _check_X(X, accept_sparse=False)
+        _check_features(self, X)
+        Xr = X - self.mean_
+        precision = self.get_precision()
+        sign, logdet = np.linalg.slogdet(precision)
+        logdet = logdet if sign > 0 else -np.inf  # scikit-learn's fast_logdet
+        log_like = -0.5 * np.sum(Xr * (Xr @ precision), axis=1)
+        log_like -= 0.5 * (X.shape[1] * log(2.0 * np.pi) - logdet)
+        return log_like
+
+    def score(self, X, y=None):
+        """Average log-likelihood of the samples (the mean of :meth:`score_samples`)."""
+        return float(np.mean(self.score_samples(X)))
+
     def get_feature_names_out(self, input_features=None):
         """``pca0 .. pca{k-1}`` as scikit-learn names them."""
         check_is_fitted(self, "components_")

@@ -368,8 +368,10 @@ def test_fit_errors():
     bn = BayesianNetwork([("A", "B")])
     with pytest.raises(ValueError, match=r"data: no column for variable\(s\) \['B'\]"):
         bn.fit({"A": [0, 1]})
-    with pytest.raises(ValueError, match="data: column 'A' has missing values"):
-        bn.fit({"A": [0.0, np.nan], "B": [0, 1]})
+    # fit accepts missing values since issue 16 (pgmpy's per-table rule; tests in test_bayesnet_pgmpy_contract.py);
+    # a column with no observed value at all has no states to learn
+    with pytest.raises(ValueError, match="data: column 'A' has no observed value"):
+        bn.fit({"A": [np.nan, np.nan], "B": [0, 1]})
     with pytest.raises(ValueError, match="columns: expected 2 column names"):
         bn.fit(np.zeros((3, 2)))
     with pytest.raises(ValueError, match="data: expected columns of equal length"):
@@ -387,6 +389,8 @@ def test_fit_errors():
     fitted = bn.fit({"A": [0, 1], "B": [0, 1]})
     with pytest.raises(ValueError, match="data: column 'B' has value"):
         fitted.log_probability({"A": [0], "B": [7]})
+    with pytest.raises(ValueError, match="data: column 'A' has missing values"):
+        fitted.log_probability({"A": [0.0, np.nan], "B": [0, 1]})
 
 
 def test_factor_and_cpd_accessors():

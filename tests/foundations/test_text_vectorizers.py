@@ -276,8 +276,8 @@ def test_errors():
         TfidfVectorizer(norm="l3").fit(["aa bb"])
     with pytest.raises(ValueError, match="analyzer: expected one of"):
         CountVectorizer(analyzer="letters").fit(["aa bb"])
-    with pytest.raises(ValueError, match="'english' list is not bundled"):
-        CountVectorizer(stop_words="english").fit(["aa bb"])
+    with pytest.raises(ValueError, match="stop_words: not a built-in stop list: french"):
+        CountVectorizer(stop_words="french").fit(["aa bb"])
     with pytest.raises(ValueError, match="More than 1 capturing group"):
         CountVectorizer(token_pattern=r"(a)(b)").fit(["ab"])
     with pytest.raises(ValueError, match="Duplicate term in vocabulary: 'aa'"):

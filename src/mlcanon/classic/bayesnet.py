@@ -17,14 +17,23 @@ matches: pgmpy 1.1 (``DiscreteBayesianNetwork``, ``VariableElimination``,
     Bayes: P(x | u) = (N(x, u) + a(x, u)) / (N(u) + sum_x a(x, u)),
            BDeu: a = ess / (card(X) * prod card(Pa(X)));  K2: a = 1;  dirichlet: a given.
 
+    missing values (NaN / None) in ``fit``: each table counts the rows where its variable and its
+           parents are all observed (pgmpy's per-table rule; a row is not dropped from every table).
+
 Factors are rescaled by their maximum after each elimination step, so that a long chain of small
 probabilities never underflows; the answer is normalised at the end.
+
+Where this differs from pgmpy on purpose: a CPD must be normalised when it is made — every column
+sums to 1 within 1e-8 — while pgmpy accepts any table in ``TabularCPD`` and ``add_cpds`` and only
+``check_model`` refuses one whose columns miss 1 by more than 0.01 (``is_valid_cpd``, atol=0.01).
+An unknown variable anywhere is a ``ValueError`` naming it.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import numbers
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -33,7 +42,14 @@ import numpy as np
 from mlcanon.classic._base import check_random_state
 from mlcanon.validation import check_array, check_int, check_option, check_scalar
 
-__all__ = ["TabularCPD", "Factor", "BayesianNetwork"]
+__all__ = ["TabularCPD", "Factor", "BayesianNetwork", "UnknownStateError"]
+
+
+class UnknownStateError(ValueError, KeyError):
+    """A state that its variable does not have: a ValueError (mlcanon's rule for bad input) and a
+    KeyError, which pgmpy raises for it (``VariableElimination.query(evidence={"A": -1})``)."""
+
+    __str__ = ValueError.__str__  # KeyError's would quote the message
 
 
 # ---------------------------------------------------------------------------------------------
@@ -58,6 +74,12 @@ class TabularCPD:
         States of the variable and of each parent; missing ones are ``0 .. card - 1``.
     parent_cards : sequence of int, optional
         Parents' cardinalities where ``state_names`` does not give them.
+
+    Notes
+    -----
+    Stricter than pgmpy's ``TabularCPD``: ``values`` is checked here, when the table is made (each
+    column a distribution, within 1e-8), and a ``ValueError`` names the column; pgmpy accepts any
+    values until ``check_model``, which allows columns that sum to 1 within 0.01.
 
     Examples
     --------
@@ -166,7 +188,7 @@ def _state_index(state_names: Mapping, var: Hashable, state: Any, name: str) -> 
     try:
         return states.index(state)
     except ValueError:
-        raise ValueError(f"{name}: unknown state {state!r} of variable {var!r}; expected one of {states}") from None
+        raise UnknownStateError(f"{name}: unknown state {state!r} of variable {var!r}; expected one of {states}") from None
 
 
 class Factor:
@@ -314,9 +336,9 @@ class BayesianNetwork:
                     ready.append(c)
         return order
 
-    def ancestors(self, nodes: Iterable[Hashable]) -> set[Hashable]:
-        """The given nodes and all their ancestors."""
-        out, stack = set(), list(nodes)
+    def ancestors(self, nodes: Hashable | Iterable[Hashable]) -> set[Hashable]:
+        """The given nodes (one node, or an iterable of nodes) and all their ancestors."""
+        out, stack = set(), list(self._node_set(nodes, "nodes"))
         while stack:
             n = stack.pop()
             if n not in out:
@@ -420,7 +442,12 @@ class BayesianNetwork:
     def fit(self, data: Any, columns: Sequence[Hashable] | None = None, estimator: str = "mle",
             prior: str = "BDeu", pseudo_counts: Any = None, equivalent_sample_size: Any = 5,
             state_names: Mapping[Hashable, Sequence] | None = None) -> BayesianNetwork:
-        """Estimate every CPD from complete data.
+        """Estimate every CPD from data, complete or with missing values.
+
+        A missing value (NaN, None, pandas' NA) leaves its row out of the tables that need it: the
+        CPD of X counts the rows where X and its parents are all observed, as pgmpy's estimators do
+        (so P(A) can use a row whose C is missing). Nothing is imputed; for data missing not at
+        random these counts are biased, as pgmpy's are.
 
         Parameters
         ----------
@@ -454,7 +481,7 @@ class BayesianNetwork:
         cols = _read_columns(data, columns, self.nodes)
         codes, states = {}, {}
         for n in self.nodes:
-            codes[n], states[n] = _encode(cols[n], n, (state_names or {}).get(n))
+            codes[n], states[n] = _encode_observed(cols[n], n, (state_names or {}).get(n))
         for n in self.nodes:
             parents = self._parents[n]
             counts = _count(codes, states, n, parents)  # (card, n_parent_configs)
@@ -496,10 +523,13 @@ class BayesianNetwork:
         evidence : dict of node -> state, optional
         joint : bool, default=True
             One joint factor over ``variables``; False gives a dict of single-variable factors.
-        elimination_order : {"MinFill", "MinDegree", "MinWeight"} or list of nodes, default="MinFill"
+        elimination_order : {"MinFill", "WeightedMinFill", "MinDegree", "MinWeight"} or list of nodes, default="MinFill"
             The greedy heuristic (Koller & Friedman §9.4.3; pgmpy's names "MinNeighbors" and
-            "greedy" are accepted for MinDegree and MinFill), or an explicit order of the variables
-            to sum out. Every order gives the same posterior; the heuristic only sets the cost.
+            "greedy" are accepted for MinDegree and MinFill), or an explicit order. An explicit
+            order must hold every variable that is summed out; it may also hold variables that the
+            query prunes (those neither queried, observed nor ancestors of either), which are
+            skipped, as pgmpy skips them; a queried or observed variable or an unknown name in it
+            is a ValueError. Every order gives the same posterior; the heuristic only sets the cost.
 
         Returns
         -------
@@ -535,7 +565,7 @@ class BayesianNetwork:
         relevant = self.ancestors(set(variables) | set(evidence))  # barren nodes sum to 1
         factors = [_reduce(self._cpds[n], evidence) for n in self.nodes if n in relevant]
         hidden = [n for n in self.nodes if n in relevant and n not in evidence and n not in variables]
-        order = _elimination_order(hidden, factors, order_spec)
+        order = _elimination_order(hidden, factors, order_spec, self, [*variables, *evidence])
         for var in order:
             used = [f for f in factors if var in f[0]]
             factors = [f for f in factors if var not in f[0]]
@@ -711,17 +741,42 @@ def _einsum(factors: list, out_axes: list) -> np.ndarray:
     return table / top if top > 0 else table
 
 
-_ORDERS = ("MinFill", "MinDegree", "MinNeighbors", "MinWeight", "greedy")
+_ORDERS = ("MinFill", "MinDegree", "MinNeighbors", "MinWeight", "greedy", "WeightedMinFill")
 
 
-def _elimination_order(hidden: list, factors: list, spec) -> list:
-    """An order in which to sum out ``hidden``: the given list, or greedy min-fill / min-degree on
-    the interaction graph (Koller & Friedman §9.4.3), ties broken by network order."""
+def _given_order(hidden: list, spec, bn: BayesianNetwork, fixed: list) -> list:
+    """An explicit order, checked: the variables to sum out, each once, plus pruned ones (skipped)."""
+    order = list(spec)
+    for v in order:
+        bn._check_node(v, "elimination_order")
+    kept = [v for v in order if v in set(fixed)]
+    if kept:
+        raise ValueError(f"elimination_order: {kept} are queried or observed, not summed out; "
+                         f"expected the variables to sum out {hidden}")
+    if len(set(order)) != len(order):
+        raise ValueError(f"elimination_order: expected an order of the variables to sum out {hidden}, each "
+                         f"once, got {order}")
+    missing = [v for v in hidden if v not in set(order)]
+    if missing:
+        raise ValueError(f"elimination_order: expected an order of the variables to sum out {hidden}, "
+                         f"got {order} (missing {missing})")
+    return [v for v in order if v in set(hidden)]
+
+
+def _elimination_order(hidden: list, factors: list, spec, bn: BayesianNetwork, fixed: list) -> list:
+    """An order in which to sum out ``hidden``: the given list, or a greedy heuristic on the
+    interaction graph (Koller & Friedman §9.4.3), ties broken by network order. The cost of
+    eliminating v, with N(v) its neighbours and |X| a variable's number of states:
+
+        MinDegree        |N(v)|
+        MinWeight        prod_{a in N(v)} |a|               (the size of the factor it creates)
+        MinFill          #{a, b in N(v) not yet adjacent}   (the fill-in edges)
+        WeightedMinFill  sum over those fill-in edges of |a| |b|
+
+    (pgmpy's WeightedMinFill code sums |a| |b| over all pairs of neighbours, fill-in or not; its
+    docstring and Koller & Friedman count the fill-in edges only, as here.)"""
     if not isinstance(spec, str):
-        order = list(spec)
-        if len(set(order)) != len(order) or set(order) != set(hidden):
-            raise ValueError(f"elimination_order: expected an order of the variables to sum out {hidden}, got {order}")
-        return order
+        return _given_order(hidden, spec, bn, fixed)
     check_option(spec, "elimination_order", _ORDERS)
     spec = {"greedy": "MinFill", "MinNeighbors": "MinDegree"}.get(spec, spec)  # pgmpy's names
     graph: dict[Hashable, set] = {}
@@ -738,7 +793,10 @@ def _elimination_order(hidden: list, factors: list, spec) -> list:
             return len(nb)
         if spec == "MinWeight":  # size of the factor that eliminating v creates
             return int(np.prod([cards[a] for a in nb], dtype=np.float64))
-        return sum(1 for a, b in itertools.combinations(nb, 2) if b not in graph[a])
+        fill = [(a, b) for a, b in itertools.combinations(nb, 2) if b not in graph[a]]
+        if spec == "WeightedMinFill":
+            return sum(cards[a] * cards[b] for a, b in fill)
+        return len(fill)
 
     current = {v: cost(v) for v in hidden}
     heap = [(c, rank[v], v) for v, c in current.items()]
@@ -755,7 +813,7 @@ def _elimination_order(hidden: list, factors: list, spec) -> list:
             graph[a].discard(v)
             graph[a].update(nb - {a})
         touched = set(nb)
-        if spec == "MinFill":  # fill-in counts change up to two steps away
+        if spec in ("MinFill", "WeightedMinFill"):  # fill-in counts change up to two steps away
             for a in nb:
                 touched |= graph[a]
         for a in touched:
@@ -796,12 +854,36 @@ def _read_columns(data: Any, columns: Sequence | None, nodes: list) -> dict[Hash
     return {n: cols[n] for n in nodes}
 
 
+def _missing(col: np.ndarray) -> np.ndarray:
+    """Boolean mask of missing entries: NaN, None or pandas' NA (duck-typed, pandas is not imported)."""
+    if col.dtype.kind == "f":
+        return np.isnan(col)
+    if col.dtype.kind == "O":
+        return np.array([v is None or (isinstance(v, float) and v != v) or type(v).__name__ == "NAType"
+                         for v in col], dtype=bool)
+    return np.zeros(len(col), dtype=bool)
+
+
+def _encode_observed(col: np.ndarray, name: Hashable, states: Sequence | None) -> tuple[np.ndarray, list]:
+    """As _encode, with missing entries coded -1; the states come from the observed values."""
+    missing = _missing(col)
+    if not missing.any():
+        return _encode(col, name, states)
+    if missing.all() and states is None:
+        raise ValueError(f"data: column {name!r} has no observed value; give its states in state_names")
+    observed = col[~missing]
+    if observed.dtype.kind == "O" and all(isinstance(v, numbers.Real) for v in observed):
+        observed = observed.astype(np.float64)  # an object column of numbers and NaN
+    codes = np.full(len(col), -1, dtype=np.int64)
+    codes[~missing], states = _encode(observed, name, states)
+    return codes, states
+
+
 def _encode(col: np.ndarray, name: Hashable, states: Sequence | None, strict: bool = False) -> tuple[np.ndarray, list]:
     """Column values -> state indices; states default to the sorted distinct values."""
-    if col.dtype.kind == "f" and np.isnan(col).any():
-        raise ValueError(f"data: column {name!r} has missing values (NaN); expected complete data")
-    if col.dtype.kind == "O" and any(v is None for v in col):
-        raise ValueError(f"data: column {name!r} has missing values (None); expected complete data")
+    if _missing(col).any():
+        what = "NaN" if col.dtype.kind == "f" else "None or NaN"
+        raise ValueError(f"data: column {name!r} has missing values ({what}); expected complete data")
     try:
         uniques, inverse = np.unique(col, return_inverse=True)
     except TypeError as exc:
@@ -819,8 +901,11 @@ def _encode(col: np.ndarray, name: Hashable, states: Sequence | None, strict: bo
 
 
 def _count(codes: dict, states: dict, node: Hashable, parents: list) -> np.ndarray:
-    """N(x, u) as an array of shape (card(node), prod(card(parents)))."""
+    """N(x, u) as an array of shape (card(node), prod(card(parents))), over the rows where the node
+    and its parents are all observed (code >= 0)."""
     cards = [len(states[p]) for p in parents] + [len(states[node])]
-    flat = np.ravel_multi_index([codes[p] for p in parents] + [codes[node]], cards)
+    columns = [codes[p] for p in parents] + [codes[node]]
+    complete = np.logical_and.reduce([c >= 0 for c in columns])
+    flat = np.ravel_multi_index([c[complete] for c in columns], cards)
     counts = np.bincount(flat, minlength=int(np.prod(cards))).astype(np.float64)
     return counts.reshape(-1, cards[-1]).T.copy()

@@ -31,6 +31,11 @@ out-of-range symbols, empty sequences, bad lengths and all-zero probability rows
 (n_components, n_features, n_features) (hmmlearn returns n_components * n_features matrices);
 GaussianHMM with ``params`` holding ``"c"`` but not ``"m"`` still accumulates the statistics
 the covariance update needs; ``fit`` does not replace ``random_state`` with a RandomState.
+
+Warnings go where hmmlearn sends them, to the ``logging`` module (logger ``mlcanon.classic.hmm``,
+hmmlearn's is ``hmmlearn.base``), with hmmlearn's wording: when ``fit`` initialises a parameter
+that the user set because ``init_params`` names it ("... it will be overwritten ..."), and when the
+model has more free parameters than ``X`` has numbers ("... degenerate solution").
 """
 
 from __future__ import annotations
@@ -52,10 +57,15 @@ from mlcanon.validation import (
     check_scalar,
 )
 
-__all__ = ["CategoricalHMM", "GaussianHMM", "ConvergenceMonitor"]
+__all__ = ["CategoricalHMM", "GaussianHMM", "ConvergenceMonitor", "SymbolError"]
 
 _logger = logging.getLogger(__name__)
 COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
+
+
+class SymbolError(ValueError, TypeError):
+    """Symbols of a CategoricalHMM that are not integers: a ValueError, as hmmlearn raises, and a
+    TypeError (the type of the array is wrong), as mlcanon raised before."""
 
 
 class ConvergenceMonitor:
@@ -318,9 +328,25 @@ class _BaseHMM(BaseEstimator):
         return v / v.sum()
 
     # ------------------------------------------------------------------ fitting
-    def _needs_init(self, code: str, name: str) -> bool:
-        # hmmlearn's rule: a code in init_params always (re)initialises; otherwise only when missing.
-        return code in self.init_params or not hasattr(self, name)
+    def _needs_init(self, code: str, name: str, stored: str | None = None) -> bool:
+        """hmmlearn's rule: a code in init_params always (re)initialises, and says so (logging) when
+        that overwrites a value the user set; otherwise only a missing parameter is initialised.
+        ``stored``: the attribute that holds the parameter, when it is not ``name`` itself."""
+        present = hasattr(self, stored or name)
+        if code in self.init_params:
+            if present:
+                _logger.warning("Even though the %r attribute is set, it will be overwritten during "
+                                "initialization because 'init_params' contains %r", name, code)
+            return True
+        return not present
+
+    def _warn_if_degenerate(self, X) -> None:
+        """hmmlearn's check: fewer numbers in X than free scalars among the fitted ``params``."""
+        per_param = self._get_n_fit_scalars_per_param()
+        n_fit_scalars = sum(per_param.get(p, 0) for p in dict.fromkeys(self.params))
+        if X.size < n_fit_scalars:
+            _logger.warning("Fitting a model with %d free scalar parameters with only %d data points will "
+                            "result in a degenerate solution.", n_fit_scalars, X.size)
 
     def _init_transitions(self, rng) -> None:
         K = self.n_components
@@ -457,6 +483,12 @@ def _check_distribution(value, name: str, shape: tuple) -> np.ndarray:
     return p
 
 
+def _check_integer_symbols(X: np.ndarray) -> None:
+    if X.dtype.kind not in "iu":
+        raise SymbolError(f"X: expected integer symbols, got dtype {X.dtype} (a symbol is a category index; "
+                          "whole floats such as 2.0 are refused too, as hmmlearn refuses them)")
+
+
 def _require_nonzero_rows(p: np.ndarray, name: str, what: str) -> None:
     zero = np.flatnonzero(p.sum(axis=-1) == 0)
     if zero.size:
@@ -529,16 +561,29 @@ class CategoricalHMM(_BaseHMM):
         self.n_features = n_features
 
     def _validate_X(self, X) -> np.ndarray:
+        # as hmmlearn: a 1-D X is refused (which shape was meant is ambiguous), and so are symbols of a
+        # float dtype even when whole (2.0): a symbol is a category index, not a number
         X = check_array(X, "X", ndim=(1, 2), dtype=None)
         if X.ndim == 1:
-            X = X[:, None]
+            raise ValueError(f"X: expected a 2-D array of one symbol per row, shape (n_samples, 1), got a 1-D "
+                             f"array of shape {X.shape}; reshape it with X.reshape(-1, 1)")
         if X.shape[1] != 1:
             raise ValueError(f"X: expected one symbol per row, shape (n_samples, 1), got shape {X.shape}")
-        if X.dtype.kind == "f" and np.all(np.isfinite(X)) and np.all(X == np.round(X)):
-            X = X.astype(np.int64)
-        if X.dtype.kind not in "iu":
-            raise TypeError(f"X: expected integer symbols, got dtype {X.dtype}")
+        _check_integer_symbols(X)
         return X
+
+    def _check_and_set_n_features(self, X) -> None:
+        """hmmlearn's check (same name): integer symbols >= 0 and below ``n_features``; sets
+        ``n_features = X.max() + 1`` when it is None."""
+        _check_integer_symbols(X)
+        if (X < 0).any():
+            i = int(np.flatnonzero(np.ravel(X) < 0)[0])
+            raise ValueError(f"X: expected symbols >= 0, got {int(np.ravel(X)[i])} at row {i}")
+        if self.n_features is None:
+            self.n_features = int(X.max()) + 1
+        elif X.max() >= self.n_features:
+            raise ValueError(f"X: the largest symbol is {int(X.max())}, but this model emits symbols "
+                             f"0..{self.n_features - 1} (n_features={self.n_features})")
 
     def _check_symbols(self, X, offsets) -> None:
         nf = self.n_features
@@ -571,18 +616,15 @@ class CategoricalHMM(_BaseHMM):
         return np.ascontiguousarray(self.emissionprob_[:, X[:, 0]].T)
 
     def _init(self, X, lengths) -> None:
-        if (X < 0).any():
-            i = int(np.flatnonzero(X[:, 0] < 0)[0])
-            raise ValueError(f"X: expected symbols >= 0, got {int(X[i, 0])} at row {i}")
-        if self.n_features is None:
-            self.n_features = int(X.max()) + 1
-        elif X.max() >= self.n_features:
-            self._check_symbols(X, np.concatenate([[0], np.cumsum(lengths)]))
+        if self.n_features is not None and X.max() >= self.n_features:
+            self._check_symbols(X, np.concatenate([[0], np.cumsum(lengths)]))  # names the sequence and place
+        self._check_and_set_n_features(X)
         self._init_transitions(check_random_state(self.random_state))
         if self._needs_init("e", "emissionprob_"):
             # hmmlearn draws the emissions from a generator re-made from random_state
             rng = check_random_state(self.random_state)
             self.emissionprob_ = _normalize(rng.rand(self.n_components, self.n_features), axis=1)
+        self._warn_if_degenerate(X)
 
     def _accumulate_emission_stats(self, stats, X, gamma) -> None:
         if "e" in self.params:
@@ -711,8 +753,8 @@ class GaussianHMM(_BaseHMM):
     def covars_(self, covars) -> None:
         covars = np.array(covars, dtype=np.float64, copy=True)
         _validate_covars(covars, self.covariance_type, self.n_components)
-        if self.covariance_type == "spherical" and covars.ndim == 2:  # hmmlearn's tiled (K, nf) form
-            covars = covars[:, 0].copy()
+        if self.covariance_type == "spherical":  # hmmlearn's (K,), tiled (K, nf) or (K, 1, 1, ...) forms
+            covars = covars.reshape(len(covars), -1)[:, 0].copy()
         self._covars_ = covars
 
     def _validate_X(self, X) -> np.ndarray:
@@ -760,10 +802,11 @@ class GaussianHMM(_BaseHMM):
     def _init(self, X, lengths) -> None:
         from mlcanon.classic.mixture import KMeans
 
-        if self._needs_init("m", "means_"):
+        init_means = self._needs_init("m", "means_")
+        if init_means or not hasattr(self, "n_features"):
             self.n_features = X.shape[1]
         self._init_transitions(check_random_state(self.random_state))
-        if self._needs_init("m", "means_"):
+        if init_means:
             # hmmlearn: sklearn.cluster.KMeans(n_clusters=K, random_state=random_state, n_init=10)
             km = KMeans(n_clusters=self.n_components, n_init=10, random_state=self.random_state).fit(X)
             self.means_ = km.cluster_centers_
@@ -774,11 +817,10 @@ class GaussianHMM(_BaseHMM):
                             "diag": lambda: np.tile(np.diag(cv), (K, 1)),
                             "full": lambda: np.tile(cv, (K, 1, 1)),
                             "tied": lambda: cv}[self.covariance_type]()
+        self._warn_if_degenerate(X)
 
-    def _needs_init(self, code: str, name: str) -> bool:
-        if name == "covars_":
-            return code in self.init_params or not hasattr(self, "_covars_")
-        return super()._needs_init(code, name)
+    def _needs_init(self, code: str, name: str, stored: str | None = None) -> bool:
+        return super()._needs_init(code, name, "_covars_" if name == "covars_" else stored)
 
     def _accumulate_emission_stats(self, stats, X, gamma) -> None:
         # hmmlearn gathers post/obs only when "m" is in params; the covariance update needs them too.
@@ -868,9 +910,15 @@ def _validate_covars(covars: np.ndarray, covariance_type: str, n_components: int
     if not np.all(np.isfinite(covars)):
         raise ValueError("covars_: expected finite values, got NaN or infinity")
     if covariance_type == "spherical":
-        if covars.ndim not in (1, 2) or len(covars) != n_components:
+        # hmmlearn accepts any array of n_components rows (it ravels it); each row must hold one
+        # variance, repeated or not: (K,), (K, n_features) tiled, (K, 1, 1, 1), ...
+        if covars.ndim == 0 or len(covars) != n_components:
             raise ValueError(f"covars_: 'spherical' covars must have length n_components={n_components}, "
                              f"got shape {covars.shape}")
+        rows = covars.reshape(n_components, -1)
+        if rows.shape[1] == 0 or np.any(rows != rows[:, :1]):
+            raise ValueError(f"covars_: 'spherical' covars hold one variance per component; got shape "
+                             f"{covars.shape} whose rows are not one repeated value")
         if np.any(covars <= 0):
             raise ValueError("covars_: 'spherical' covars must be positive")
     elif covariance_type == "diag":

@@ -499,11 +499,13 @@ class LatentDirichletAllocation(TransformerMixin, BaseEstimator):
         return float(score)
 
     def _perplexity_from_gamma(self, X: sp.csr_matrix, gamma: np.ndarray, sub_sampling: bool = False) -> float:
-        bound = self._approx_bound(X, gamma, sub_sampling)
-        word_count = float(X.sum())
+        bound = np.float64(self._approx_bound(X, gamma, sub_sampling))
+        word_count = np.float64(X.sum())
         if sub_sampling:
             word_count *= float(self.total_samples) / X.shape[0]
-        return float(np.exp(-bound / word_count))
+        # NumPy division, as scikit-learn's: documents without a word (word_count = 0) give nan and
+        # a RuntimeWarning, not a ZeroDivisionError
+        return float(np.exp(-1.0 * (bound / word_count)))
 
     def score(self, X, y=None):
         """Approximate log-likelihood of ``X``: the variational bound (higher is better).
@@ -539,6 +541,12 @@ class LatentDirichletAllocation(TransformerMixin, BaseEstimator):
         X = self._check_X(X, "LatentDirichletAllocation.perplexity", reset=False)
         gamma, _ = self._e_step(X, cal_sstats=False, random_init=False)
         return self._perplexity_from_gamma(X, gamma, bool(sub_sampling))
+
+    def get_feature_names_out(self, input_features=None):
+        """``latentdirichletallocation0 .. {n_components - 1}``, the topic columns of ``transform``
+        (scikit-learn's names: the class name in lower case and the index)."""
+        check_is_fitted(self, "components_")
+        return np.asarray([f"latentdirichletallocation{i}" for i in range(self.components_.shape[0])], dtype=object)
 
     def top_words(self, feature_names=None, n=10):
         """The ``n`` most probable words of each topic, by descending ``components_`` weight.

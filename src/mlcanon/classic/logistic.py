@@ -128,6 +128,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         classes, y_idx = np.unique(y, return_inverse=True)
         check_n_classes(classes, self)
         sw = self._weights(sample_weight, classes, y, X.shape[0])
+        if self.penalty is None and self.C != 1.0:  # scikit-learn's warning, word for word
+            warnings.warn("Setting penalty=None will ignore the C and l1_ratio parameters", UserWarning, stacklevel=2)
         C = np.inf if self.penalty is None else float(self.C)
         l2 = 1.0 / (C * sw.sum())
         loss = _BinaryLoss(X, (y_idx == 1).astype(np.float64), sw, l2, self.fit_intercept) if len(classes) == 2 \

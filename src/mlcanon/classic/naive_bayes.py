@@ -114,7 +114,9 @@ class GaussianNB(_BaseNB):
         Weighted number of training samples per class.
     class_prior_ : ndarray of shape (n_classes,)
     theta_, var_ : ndarray of shape (n_classes, n_features)
-        Per-class feature means and variances (``var_`` includes ``epsilon_``).
+        Per-class feature means and variances (``var_`` includes ``epsilon_``). Float32 when the
+        first batch is float32 (with ``class_count_``, ``class_prior_``, ``epsilon_``), as
+        scikit-learn's; predictions are computed in float64 either way.
     epsilon_ : float
     n_features_in_ : int
 
@@ -169,15 +171,19 @@ class GaussianNB(_BaseNB):
     def _partial_fit(self, X, y, classes, sample_weight) -> GaussianNB:
         check_scalar(self.var_smoothing, "var_smoothing", minimum=0.0)
         first_call = getattr(self, "classes_", None) is None
+        # the fitted state keeps a float32 X's dtype, as scikit-learn's (set by the first batch)
+        dtype = _state_dtype(X) if first_call else self.theta_.dtype
         X, y = validate_X_y_any(self, X, y, reset=first_call, accept_sparse=False)
+        X = X.astype(dtype, copy=False)  # float32 -> float64 -> float32 is exact
         check_classification_targets(y)
         first_call = check_partial_fit_classes(self, classes)
         sw = None if sample_weight is None else check_sample_weight(sample_weight, X.shape[0])
         # Boost every variance by a fraction of the largest one so no class-conditional Gaussian
         # collapses onto a constant feature (scikit-learn's rule, computed on this batch).
-        self.epsilon_ = self.var_smoothing * float(np.max(np.var(X, axis=0)))
+        largest = np.max(np.var(X, axis=0))
+        self.epsilon_ = self.var_smoothing * (float(largest) if dtype == np.float64 else largest)
         if first_call:
-            self._init_gaussian_state(X.shape[1])
+            self._init_gaussian_state(X.shape[1], dtype)
         else:
             self.var_ -= self.epsilon_
         self._update_classes(X, y, sw)
@@ -186,13 +192,13 @@ class GaussianNB(_BaseNB):
             self.class_prior_ = self.class_count_ / self.class_count_.sum()
         return self
 
-    def _init_gaussian_state(self, n_features: int) -> None:
+    def _init_gaussian_state(self, n_features: int, dtype) -> None:
         n_classes = len(self.classes_)
-        self.theta_ = np.zeros((n_classes, n_features))
-        self.var_ = np.zeros((n_classes, n_features))
-        self.class_count_ = np.zeros(n_classes)
+        self.theta_ = np.zeros((n_classes, n_features), dtype=dtype)
+        self.var_ = np.zeros((n_classes, n_features), dtype=dtype)
+        self.class_count_ = np.zeros(n_classes, dtype=dtype)
         if self.priors is None:
-            self.class_prior_ = np.zeros(n_classes)
+            self.class_prior_ = np.zeros(n_classes, dtype=dtype)
             return
         priors = np.asarray(self.priors, dtype=np.float64)
         if priors.shape != (n_classes,):
@@ -223,14 +229,21 @@ class GaussianNB(_BaseNB):
         # log N(x; theta, var) = -1/2 sum_j log(2 pi var_j) - 1/2 sum_j (x_j - theta_j)^2 / var_j
         with np.errstate(divide="ignore"):
             log_prior = np.log(self.class_prior_)
-        log_norm = -0.5 * np.sum(np.log(2.0 * np.pi * self.var_), axis=1)
-        inv_var = 1.0 / self.var_
-        return _gaussian_jll(np.ascontiguousarray(X), self.theta_, inv_var, log_norm + log_prior)
+        var = np.asarray(self.var_, dtype=np.float64)  # a float32 model still predicts in float64
+        log_norm = -0.5 * np.sum(np.log(2.0 * np.pi * var), axis=1)
+        inv_var = 1.0 / var
+        return _gaussian_jll(np.ascontiguousarray(X), np.asarray(self.theta_, dtype=np.float64), inv_var,
+                             log_norm + log_prior)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
+
+
+def _state_dtype(X) -> type:
+    """float32 for a float32 array, float64 for anything else."""
+    return np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
 
 
 def _update_mean_variance(n_past: float, mu: np.ndarray, var: np.ndarray, X: np.ndarray,

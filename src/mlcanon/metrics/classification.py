@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import sys
 import warnings
 from typing import Any
 
@@ -54,8 +55,23 @@ _AVERAGES = (None, "binary", "micro", "macro", "weighted", "samples")
 class UndefinedMetricWarning(UserWarning):
     """A metric is 0/0 (e.g. precision of a label never predicted) and was set by ``zero_division``.
 
-    The same message, at the same moments, as ``sklearn.exceptions.UndefinedMetricWarning``.
+    The same message, at the same moments, as ``sklearn.exceptions.UndefinedMetricWarning``. When
+    scikit-learn is loaded, the warning raised is a subclass of both classes, so a filter on either
+    (``warnings.filterwarnings("ignore", category=sklearn.exceptions.UndefinedMetricWarning)``)
+    catches it; mlcanon never imports scikit-learn itself.
     """
+
+
+def _undefined_metric_warning() -> type:
+    # classic._base.sklearn_compatible does the same for ConvergenceWarning; metrics/ may not
+    # import classic/ (DESIGN.md's arrows), so the five lines live here too
+    sk = sys.modules.get("sklearn.exceptions")
+    return UndefinedMetricWarning if sk is None else _with_sklearns(sk.UndefinedMetricWarning)
+
+
+@functools.cache
+def _with_sklearns(theirs: type) -> type:
+    return type("UndefinedMetricWarning", (UndefinedMetricWarning, theirs), {"__module__": __name__})
 
 
 # ----------------------------------------------------------------------------- public API
@@ -648,7 +664,7 @@ def _prf_divide(num, den, metric, modifier, average, warn_for, zero_division, ze
     warnings.warn(
         f"{metric.capitalize()} is ill-defined and being set to 0.0 {where} no {modifier} {axis}s. "
         "Use `zero_division` parameter to control this behavior.",
-        UndefinedMetricWarning,
+        _undefined_metric_warning(),
         stacklevel=4,
     )
     return result

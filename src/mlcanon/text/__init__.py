@@ -10,6 +10,7 @@ _NAMES = {
     "CountVectorizer": "vectorizers",
     "TfidfVectorizer": "vectorizers",
     "TfidfTransformer": "vectorizers",
+    "ENGLISH_STOP_WORDS": "vectorizers",
     "WordPieceTokenizer": "wordpiece",
     "BasicTokenizer": "wordpiece",
     "Vocab": "vocab",

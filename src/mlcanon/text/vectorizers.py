@@ -39,10 +39,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from mlcanon.classic._base import BaseEstimator, TransformerMixin, check_is_fitted
+from mlcanon.text._stop_words import ENGLISH_STOP_WORDS
 from mlcanon.validation import check_array
 
 __all__ = ["CountVectorizer", "TfidfTransformer", "TfidfVectorizer", "strip_accents_ascii",
-           "strip_accents_unicode"]
+           "strip_accents_unicode", "ENGLISH_STOP_WORDS"]
 
 DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 # For ``findall`` on str, ``\b\w\w+\b`` and ``\w\w+`` find the same tokens: the scan reaches a
@@ -187,12 +188,9 @@ class _VectorizerMixin:
         if stop is None:
             return None
         if isinstance(stop, str):
-            if stop == "english":
-                raise ValueError(
-                    "stop_words: scikit-learn's built-in 'english' list is not bundled with mlcanon; "
-                    "pass the stop words as a list"
-                )
-            raise ValueError(f"not a built-in stop list: {stop}")
+            if stop == "english":  # the Glasgow IR group's list, scikit-learn's (see _stop_words.py)
+                return ENGLISH_STOP_WORDS
+            raise ValueError(f"stop_words: not a built-in stop list: {stop} (the built-in one is 'english')")
         return frozenset(stop)
 
     def _word_ngrams(self, tokens, stop_words=None):
@@ -234,9 +232,9 @@ class _VectorizerMixin:
         return out
 
     def build_analyzer(self):
-        """The function from one raw document to its list of terms (tokens or n-grams)."""
-        analyze_many = self._build_batch_analyzer()
-        return lambda doc: analyze_many([doc])[0]
+        """The function from one raw document to its list of terms (tokens or n-grams); it can be
+        pickled when the vectorizer can (scikit-learn returns a picklable ``partial`` too)."""
+        return _Analyzer(self)
 
     def _build_batch_analyzer(self):
         """A function from a list of documents to the list of their term lists.
@@ -301,6 +299,8 @@ class _VectorizerMixin:
                 warnings.warn("The parameter 'stop_words' will not be used since 'analyzer' != 'word'")
             if self.token_pattern is not None and self.token_pattern != DEFAULT_TOKEN_PATTERN:
                 warnings.warn("The parameter 'token_pattern' will not be used since 'analyzer' != 'word'")
+            if self.tokenizer is not None:
+                warnings.warn("The parameter 'tokenizer' will not be used since 'analyzer' != 'word'")
 
     # ------------------------------------------------------------------ vocabulary
     def _validate_vocabulary(self) -> None:
@@ -337,6 +337,24 @@ class _VectorizerMixin:
                 check_is_fitted(self, "vocabulary_")  # raises NotFittedError
         if len(self.vocabulary_) == 0:
             raise ValueError("Vocabulary is empty")
+
+
+class _Analyzer:
+    """What ``build_analyzer()`` returns: one document -> its terms. An object rather than a closure
+    so that it pickles (it keeps the vectorizer and rebuilds the batch analyzer when unpickled)."""
+
+    def __init__(self, vectorizer):
+        self.vectorizer = vectorizer
+        self._analyze_many = vectorizer._build_batch_analyzer()
+
+    def __call__(self, doc):
+        return self._analyze_many([doc])[0]
+
+    def __getstate__(self):
+        return {"vectorizer": self.vectorizer}
+
+    def __setstate__(self, state):
+        self.__init__(state["vectorizer"])
 
 
 def _check_in(value, name: str, options: tuple) -> None:
@@ -910,13 +928,19 @@ class TfidfTransformer(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X, copy=True):
-        """TF-IDF of the count matrix ``X`` (CSR, float64 unless ``X`` is float32)."""
-        check_is_fitted(self, "n_features_in_")
+        """TF-IDF of the count matrix ``X`` (CSR, float64 unless ``X`` is float32).
+
+        A transformer is ready after ``fit``, or once ``idf_`` is set by hand (copied from another
+        one, as scikit-learn allows); then ``X`` must have ``len(idf_)`` columns."""
+        if not hasattr(self, "idf_"):
+            check_is_fitted(self, "n_features_in_")
         X = _as_float_csr(X, copy=copy)
-        if X.shape[1] != self.n_features_in_:
+        expected = getattr(self, "n_features_in_", None)
+        expected = len(self.idf_) if expected is None else expected
+        if X.shape[1] != expected:
             raise ValueError(
                 f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
+                f"{expected} features as input."
             )
         return _tfidf_inplace(X, getattr(self, "idf_", None), self.sublinear_tf, self.norm)
 
@@ -1001,6 +1025,23 @@ class TfidfVectorizer(CountVectorizer):
         """Inverse document frequency of each column (only with ``use_idf=True``)."""
         check_is_fitted(self, "_tfidf")
         return self._tfidf.idf_
+
+    @idf_.setter
+    def idf_(self, value):
+        """Set the idf weights by hand (scikit-learn's setter): with ``use_idf`` only, and one weight
+        per term of the vocabulary when the vocabulary is known."""
+        if not self.use_idf:
+            raise ValueError("idf_: cannot be set with use_idf=False (scikit-learn: `idf_` cannot be set when "
+                             "`user_idf=False`.)")
+        value = np.asarray(value, dtype=np.float64)
+        if value.ndim != 1:
+            raise ValueError(f"idf_: expected a 1-D array of one weight per term, got shape {value.shape}")
+        self._validate_vocabulary()
+        if hasattr(self, "vocabulary_") and len(self.vocabulary_) != len(value):
+            raise ValueError(f"idf_: expected {len(self.vocabulary_)} weights (the vocabulary size), got {len(value)}")
+        if not hasattr(self, "_tfidf"):
+            self._tfidf = self._new_tfidf()
+        self._tfidf.idf_ = value
 
     def _new_tfidf(self) -> TfidfTransformer:
         if np.dtype(self.dtype) not in (np.float64, np.float32):
