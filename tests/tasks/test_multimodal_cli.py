@@ -73,6 +73,34 @@ def test_fusion_config_names_the_bad_option():
         FusionConfig(fusion="sum")
 
 
+class _Spy:
+    """Stands in for a FusionModel: records what the loss is given."""
+
+    def loss(self, image, audio, y):
+        self.seen = (image, audio)
+        return torch.zeros(())
+
+
+def test_modality_dropout_replaces_each_input_at_its_rate_and_never_both():
+    from mlcanon.tasks.multimodal.pipeline import ModalityDropout
+
+    torch.manual_seed(0)
+    n, spy = 20_000, _Spy()
+    image, audio, y = torch.full((n, 28, 28), 2.0), torch.zeros(n, 4, 5), torch.zeros(n, dtype=torch.long)
+    ModalityDropout(0.1, torch.ones(3, 4, 5))(spy, (image, audio, y))
+    got_image, got_audio = spy.seen
+    dropped_image = (got_image <= 1).all(dim=(1, 2))  # uniform noise in [0, 1) instead of the 2.0 pixels
+    dropped_audio = (got_audio == 1).all(dim=(1, 2))  # a row of the bank
+    kept_image, kept_audio = (got_image == 2).all(dim=(1, 2)), (got_audio == 0).all(dim=(1, 2))
+    assert bool((dropped_image | kept_image).all() and (dropped_audio | kept_audio).all())
+    # binomial(20,000, 0.1): standard deviation 0.0021 of the rate; 0.01 is ~5 of them
+    assert abs(float(dropped_image.float().mean()) - 0.1) < 0.01
+    assert abs(float(dropped_audio.float().mean()) - 0.1) < 0.01
+    assert not bool((dropped_image & dropped_audio).any())
+    ModalityDropout(0.0, torch.ones(3, 4, 5))(spy, (image, audio, y))
+    assert spy.seen[0] is image and spy.seen[1] is audio  # p = 0: the plain loss
+
+
 # ---------------------------------------------------------------------------------- protocol
 def test_av_mnist_pairs_share_the_digit_and_stay_in_their_split():
     test = pairs("test", 0, Degradation.clean(), limit=200)
@@ -119,7 +147,8 @@ def test_model_folder_and_evaluate_json_with_a_measured_floor(trained):
     result = runner.invoke(app, ["multimodal", "evaluate", "--model", str(trained), "--json"])
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
-    # 1,000 degraded pairs, 2 epochs, seed 0: measured 0.3025 (chance 0.10); a smoke floor, not a quality goal
+    # 1,000 degraded pairs, 2 epochs, seed 0: measured 0.3055 (seeds 1, 2: 0.359, 0.2885; chance 0.10); a smoke
+    # floor, not a quality goal (the full-data figures are the benchmark's)
     assert metrics["n"] == 2000 and metrics["accuracy"] >= 0.25
     clean = json.loads(runner.invoke(app, ["multimodal", "evaluate", "--model", str(trained), "--clean",
                                            "--json"]).stdout)

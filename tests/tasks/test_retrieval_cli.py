@@ -18,8 +18,6 @@ from _cli_checks import one_line_error as _one_line_error  # noqa: E402
 runner = CliRunner()
 
 
-
-
 @pytest.fixture(scope="module")
 def cca(tmp_path_factory):
     out = tmp_path_factory.mktemp("retrieval") / "cca"
@@ -71,16 +69,47 @@ def test_search_writes_the_grid_and_lists_the_k_nearest(cca, tmp_path):
     assert [h["index"] for h in hits] == [int(r[1]) for r in rows]
 
 
-def test_contrastive_trains_on_the_trainer_and_reloads(tmp_path):
-    out = tmp_path / "con"
+@pytest.fixture(scope="module")
+def contrastive(tmp_path_factory):
+    """A smoke-sized contrastive model (256 pairs, one epoch): the trainer, the folder and the reload."""
+    out = tmp_path_factory.mktemp("retrieval") / "con"
     result = runner.invoke(app, ["retrieval", "train", "--model", "contrastive", "--limit", "256", "--epochs", "1",
                                  "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert {"config.json", "model.safetensors", "log.jsonl", "checkpoint"} <= {p.name for p in out.iterdir()}
-    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    return out
+
+
+def test_contrastive_trains_on_the_trainer_and_reloads(contrastive):
+    assert {"config.json", "model.safetensors", "log.jsonl", "checkpoint"} <= {p.name for p in contrastive.iterdir()}
+    log = [json.loads(line) for line in (contrastive / "log.jsonl").read_text().splitlines()]
     assert len(log) == 1 and "dev_mAP" in log[0]
+    config = json.loads((contrastive / "config.json").read_text())
+    assert config["target"] == "digit" and config["audio_top_db"] == 80.0
+    assert config["train_config"]["schedule"] == "cosine"
+
+
+@pytest.mark.slow
+def test_contrastive_on_a_slice_learns_well_above_chance(tmp_path):
+    out = tmp_path / "con"
+    result = runner.invoke(app, ["retrieval", "train", "--model", "contrastive", "--limit", "1024", "--epochs", "3",
+                                 "--batch-size", "64", "--out", str(out)])
+    assert result.exit_code == 0, result.output
     metrics = retrieval.evaluate(out)
-    assert 0.0 < metrics["audio_to_image"]["mAP"] <= 1.0
+    # chance: mAP ~0.10 (10 digits, ~10% of the gallery relevant), R@1 ~0.10. Measured on this slice
+    # (seed 0): mAP 0.397 / 0.389, R@1 0.443 / 0.572 (audio->image / image->audio); the full recipe
+    # (7,000 pairs, 8 epochs) reaches mAP 0.96 / 0.97 (benchmarks/results/retrieval.json)
+    for direction in ("audio_to_image", "image_to_audio"):
+        assert metrics[direction]["mAP"] >= 0.3 and metrics[direction]["R@1"] >= 0.35, metrics[direction]
+
+
+def test_relative_db_by_hand_and_the_audio_embedding_ignores_loudness(contrastive):
+    x = np.array([[[-100.0, -30.0], [5.0, -90.0]]], dtype=np.float32)  # (1, 2, 2) dB, loudest bin +5 dB
+    np.testing.assert_array_equal(retrieval.relative_db(x).numpy(), [[[-80.0, -35.0], [0.0, -80.0]]])
+    with pytest.raises(ValueError, match=r"audio: expected log-mel spectrograms of shape \(n, n_mels, n_frames\)"):
+        retrieval.relative_db(np.zeros((40, 101)))
+    r = retrieval.load(contrastive)
+    audio = retrieval.gallery("test")["audio"][:20]  # (20, 40, 101)
+    np.testing.assert_allclose(r.embed_audio(audio + 12.0), r.embed_audio(audio), atol=1e-5)  # 12 dB louder
 
 
 def test_bad_input_is_one_line_and_exit_code_2(cca, tmp_path):
@@ -102,3 +131,10 @@ def test_bad_input_is_one_line_and_exit_code_2(cca, tmp_path):
     _one_line_error(runner.invoke(app, ["retrieval", "search", "--model", str(cca), "--image", str(big)]),
                     "28x28", "32x32")
     _one_line_error(runner.invoke(app, ["retrieval", "evaluate", "--model", str(tmp_path)]), "is not a trained model")
+
+
+def test_train_rejects_an_unknown_target(tmp_path):
+    from mlcanon.tasks.contract import TrainArgs
+
+    with pytest.raises(ValueError, match="target: expected one of digit, instance, got 'class'"):
+        retrieval.train(TrainArgs(model="contrastive", data="avmnist", out=tmp_path / "t"), target="class")

@@ -55,18 +55,19 @@ __all__ = [
 FUSIONS = ("image", "audio", "early", "late", "tensor", "lowrank", "gmu", "centralnet")
 
 
-def _block(c_in: int, c_out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2))
+def _block(c_in: int, c_out: int, stride: tuple[int, int] = (1, 1)) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(),
+                         nn.MaxPool2d(2))
 
 
 class _Encoder(nn.Module):
     """Two conv blocks, average pooling to a 4x4 grid (digits need where a stroke is, not only that it
     is) and a linear layer; ``hidden`` also gives the globally pooled output of every block and the
-    final features (what CentralNet fuses)."""
+    final features (what CentralNet fuses). ``stride`` is the first convolution's (rows, columns)."""
 
-    def __init__(self, channels: tuple[int, int], dim: int, dropout: float) -> None:
+    def __init__(self, channels: tuple[int, int], dim: int, dropout: float, stride: tuple[int, int] = (1, 1)) -> None:
         super().__init__()
-        self.blocks = nn.ModuleList([_block(1, channels[0]), _block(channels[0], channels[1])])
+        self.blocks = nn.ModuleList([_block(1, channels[0], tuple(stride)), _block(channels[0], channels[1])])
         self.fc = nn.Sequential(nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Dropout(dropout),
                                 nn.Linear(16 * channels[1], dim), nn.ReLU())
         self.widths = (channels[0], channels[1], dim)
@@ -98,6 +99,10 @@ class FusionConfig:
     num_classes: int = 10
     image_channels: tuple[int, int] = (16, 32)
     audio_channels: tuple[int, int] = (16, 32)
+    # (mel, frame) stride of the audio encoder's first convolution: 20 ms steps over pairs of mel bands,
+    # a quarter of the unstrided activations of the dearest layer; on AV-MNIST's noisy audio (seed 0, 14
+    # epochs, constant rate) dev accuracy 0.857 with (2, 2) against 0.807 with (1, 2)
+    audio_stride: tuple[int, int] = (2, 2)
     dim: int = 64  # encoder output width
     tensor_dim: int = 16  # TFN / LMF: each modality is projected to this width before the outer product
     rank: int = 4  # LMF rank (Liu et al. found 4 a good default)
@@ -140,7 +145,7 @@ class FusionModel(nn.Module):
         if c.fusion != "audio":
             self.image = ImageEncoder(c.image_channels, d, c.dropout)
         if c.fusion != "image":
-            self.audio = AudioEncoder(c.audio_channels, d, c.dropout)
+            self.audio = AudioEncoder(c.audio_channels, d, c.dropout, c.audio_stride)
         if c.fusion in ("image", "audio", "late"):
             self.heads = nn.ModuleList([nn.Linear(d, K) for _ in range(2 if c.fusion == "late" else 1)])
         elif c.fusion == "early":
@@ -221,6 +226,7 @@ class FusionModel(nn.Module):
 class JointEmbeddingConfig:
     image_channels: tuple[int, int] = (16, 32)
     audio_channels: tuple[int, int] = (16, 32)
+    audio_stride: tuple[int, int] = (2, 2)  # the audio encoder's first convolution, as FusionConfig's
     dim: int = 64  # encoder width
     embed_dim: int = 32  # joint space
     dropout: float = 0.1
@@ -230,6 +236,7 @@ class JointEmbeddingConfig:
     def __post_init__(self) -> None:
         self.image_channels = tuple(self.image_channels)
         self.audio_channels = tuple(self.audio_channels)
+        self.audio_stride = tuple(self.audio_stride)
 
 
 class JointEmbedding(nn.Module):
@@ -249,7 +256,7 @@ class JointEmbedding(nn.Module):
         super().__init__()
         self.config = c = config
         self.image = ImageEncoder(c.image_channels, c.dim, c.dropout)
-        self.audio = AudioEncoder(c.audio_channels, c.dim, c.dropout)
+        self.audio = AudioEncoder(c.audio_channels, c.dim, c.dropout, c.audio_stride)
         # batch norm first: the encoders end in a ReLU, whose all-positive features would start every
         # embedding near one common direction (cosines ~1, a flat loss); centred, they start spread out
         self.proj_image = nn.Sequential(nn.BatchNorm1d(c.dim), nn.Linear(c.dim, c.embed_dim))

@@ -3,8 +3,18 @@
 Models (``--model``, see mlcanon.models.fusion): ``image`` and ``audio`` alone (small CNNs on pixels and
 on log-mel spectrograms), ``early`` (feature concatenation), ``late`` (product of experts), ``tensor``
 (TFN, Zadeh et al. 2017), ``lowrank`` (LMF, Liu et al. 2018), ``gmu`` (Arevalo et al. 2017) and
-``centralnet`` (Vielzeuf et al. 2018). All train on the one trainer: AdamW 2e-3, batch 64, up to 12
-epochs, early stopping (patience 3) on dev accuracy, the best epoch kept.
+``centralnet`` (Vielzeuf et al. 2018). All train on the one trainer: AdamW 2e-3 with a cosine decay, batch
+64, up to 15 epochs (the audio CNN is still gaining at epoch 12 under a constant rate), early stopping
+(patience 4) on dev accuracy, the best epoch kept.
+
+Modality dropout (ModDrop, Neverova et al. 2016): while a fusion model trains, each pair has, with
+probability 0.1 each, its image replaced by uniform noise or its audio by the log-mel of white noise
+(fresh draws, from the training seed). A fusion model so learns what to do when a sensor fails, which the
+robustness check (``evaluate --corrupt``) measures with the same kind of noise; without it, a model that
+never saw a failed input loses most of its accuracy (measured with an earlier recipe — constant rate, 8
+epochs, no modality dropout — late fusion, seed 0: 91.45% on the degraded pairs, 17.65% with the image
+replaced by noise, below the audio model's 77.45%). A failure of another kind (a black image, a silent
+recording) is not simulated, and the benchmark reports what it does.
 
 Data: the AV-MNIST pairs of features.py, degraded as documented there (images: PCA keeping 25% of the
 energy; audio: white noise at ``--snr-db``, default 0 dB) unless ``--clean``. Training pairs and dev
@@ -36,6 +46,7 @@ from mlcanon.tasks.multimodal.features import (
     Degradation,
     fit_length,
     log_mel,
+    noise_log_mels,
     pairs,
     pca_components,
 )
@@ -45,6 +56,7 @@ __all__ = [
     "DATA",
     "MODELS",
     "FusionClassifier",
+    "ModalityDropout",
     "degradation_of",
     "evaluate",
     "load",
@@ -58,7 +70,9 @@ TASK = "multimodal"
 MODELS = FUSIONS
 DATA = ("avmnist",)
 LABELS = [str(d) for d in range(10)]
-_DEFAULTS = {"epochs": 12, "lr": 2e-3, "batch_size": 64, "patience": 3}
+_DEFAULTS = {"epochs": 15, "lr": 2e-3, "batch_size": 64, "patience": 4}
+MODALITY_DROPOUT = 0.1  # probability, per training pair, of each input being replaced by noise (fusion models)
+_NOISE_BANK = 256  # white-noise log-mels drawn once; a dropped audio input takes one of them at random
 
 
 def degradation_of(snr_db: float | None, clean: bool) -> Degradation:
@@ -80,6 +94,28 @@ def _scores(outs: list) -> dict:
     return {"accuracy": sum(p == g for p, g in outs) / len(outs)}
 
 
+class ModalityDropout:
+    """The training loss with modality dropout: ``(model, (image, audio, y)) -> loss``.
+
+    Each pair's image is replaced by uniform noise with probability ``p``, else its audio by one of
+    ``bank`` (standardised white-noise log-mels) with probability ``p``; the draws use torch's global
+    generator, which the trainer seeds. ``p = 0`` is the plain loss.
+    """
+
+    def __init__(self, p: float, bank: torch.Tensor) -> None:
+        self.p, self.bank = p, bank  # bank (N, n_mels, n_frames)
+
+    def __call__(self, model: FusionModel, batch) -> torch.Tensor:
+        image, audio, y = batch  # (B, 28, 28), (B, n_mels, n_frames), (B,)
+        if self.p > 0:
+            u = torch.rand(len(y))  # (B,)
+            drop_image, drop_audio = u < self.p, (u >= self.p) & (u < 2 * self.p)
+            image = torch.where(drop_image[:, None, None], torch.rand_like(image), image)
+            pick = self.bank[torch.randint(len(self.bank), (len(y),))]  # (B, n_mels, n_frames)
+            audio = torch.where(drop_audio[:, None, None], pick, audio)
+        return model.loss(image, audio, y)
+
+
 def _eval_step(model: FusionModel, batch) -> list:
     image, audio, y = batch
     return list(zip(model(image, audio)[0].argmax(1).tolist(), y.tolist()))
@@ -95,17 +131,19 @@ def train(args: TrainArgs, *, snr_db: float | None = None, clean: bool = False, 
     dev_set = pairs("dev", args.seed, degradation)
     mean, std = float(train_set.audio.mean()), float(train_set.audio.std())
     train_set.standardise(mean, std), dev_set.standardise(mean, std)
+    dropout = 0.0 if args.model in ("image", "audio") else MODALITY_DROPOUT
+    bank = (torch.from_numpy(noise_log_mels(_NOISE_BANK, np.random.default_rng([args.seed, 99]))) - mean) / std
     set_seed(args.seed)
     model = FusionModel(FusionConfig(fusion=args.model))
     config = TrainConfig(epochs=args.epochs or _DEFAULTS["epochs"], lr=args.lr or _DEFAULTS["lr"],
                          batch_size=args.batch_size or _DEFAULTS["batch_size"], patience=_DEFAULTS["patience"],
-                         optimizer="adamw", metric="accuracy", seed=args.seed,
+                         optimizer="adamw", schedule="cosine", metric="accuracy", seed=args.seed,
                          checkpoint_every=args.checkpoint_every)
     write_config(args.out, TASK, args.model, asdict(model.config), labels=LABELS, data=args.data,
                  degradation=asdict(degradation), audio_mean=mean, audio_std=std, seed=args.seed, limit=args.limit,
                  pca_components=pca_components(0.25) if degradation.image_energy else None,
-                 train_config=asdict(config), files={})
-    trainer = Trainer(model, config, train_set, dev_data=dev_set, loss_fn=lambda m, b: m.loss(*b),
+                 modality_dropout=dropout, train_config=asdict(config), files={})
+    trainer = Trainer(model, config, train_set, dev_data=dev_set, loss_fn=ModalityDropout(dropout, bank),
                       eval_step=_eval_step, score=_scores, out_dir=args.out, progress=progress)
     result = trainer.fit(resume=args.resume)
     return {"best_dev_accuracy": result.best_score, "best_epoch": result.best_epoch, "epochs": result.epochs_run,

@@ -6,8 +6,9 @@ from mlcanon.tasks.retrieval.pipeline import (
     evaluate,
     gallery,
     load,
+    relative_db,
     search,
     train,
 )
 
-__all__ = ["MODELS", "Retriever", "evaluate", "gallery", "load", "search", "train"]
+__all__ = ["MODELS", "Retriever", "evaluate", "gallery", "load", "relative_db", "search", "train"]
