@@ -12,6 +12,23 @@ from mlcanon.classic.hmm import CategoricalHMM, GaussianHMM, SymbolError
 hmm = pytest.importorskip("hmmlearn.hmm")
 
 
+@pytest.fixture(autouse=True)
+def _loggers_reach_caplog():
+    """Other tests of the same process quiet hmmlearn's logger (tests/classic/test_hmm.py sets it to ERROR at
+    import; pytest-xdist may run both in one worker): let hmmlearn's and our WARNING records reach the root
+    logger, where caplog listens, for these tests only, and restore the loggers after."""
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] in ("hmmlearn", "mlcanon")]
+    loggers = [logging.getLogger(n) for n in names + ["hmmlearn", "mlcanon"]]
+    saved = [(lg.disabled, lg.propagate, lg.level) for lg in loggers]
+    for lg in loggers:
+        lg.disabled, lg.propagate = False, True
+        lg.setLevel(logging.NOTSET)
+    yield
+    for lg, (disabled, propagate, level) in zip(loggers, saved):
+        lg.disabled, lg.propagate = disabled, propagate
+        lg.setLevel(level)
+
+
 def _messages(caplog, logger_prefix, needle):
     return [r.getMessage() for r in caplog.records if r.name.startswith(logger_prefix) and needle in r.getMessage()]
 
