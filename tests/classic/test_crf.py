@@ -334,6 +334,39 @@ def test_save_load_and_pickle(fitted, conll_small, tmp_path):
         [p for s in fitted.predict_marginals(Xt) for d in s for p in d.values()])
 
 
+def test_from_arrays_and_decode_encoded_equal_predict(fitted, conll_small):
+    Xt = conll_small[2][:100]
+    L = len(fitted.classes_)
+    index = fitted.attribute_index_
+    pairs = list(fitted.state_features_.items())
+    sa = [index[a] for (a, _), _ in pairs]
+    sl = [fitted.classes_.index(lab) for (_, lab), _ in pairs]
+    T = np.zeros((L, L))
+    for (i, j), w in fitted.transition_features_.items():
+        T[fitted.classes_.index(i), fitted.classes_.index(j)] = w
+    again = LinearChainCRF.from_arrays(fitted.attributes_, fitted.classes_, sa, sl, [w for _, w in pairs], T)
+    assert again.state_features_ == fitted.state_features_ and again.predict(Xt) == fitted.predict(Xt)
+    # the same sentences as ids: string-valued features "k:v", others with their value
+    seq, tok, attr, val = [0], [0], [], []
+    for sent in Xt:
+        for item in sent:
+            for k, v in item.items():
+                i = index.get(k + ":" + v if isinstance(v, str) else k)
+                if i is not None:
+                    attr.append(i)
+                    val.append(float(v) if not isinstance(v, str) else 1.0)
+            tok.append(len(attr))
+        seq.append(len(tok) - 1)
+    ids = fitted.decode_encoded(seq, tok, attr, val)
+    assert [fitted.classes_[i] for i in ids] == [lab for p in fitted.predict(Xt) for lab in p]
+    with pytest.raises(ValueError, match="seq_ptr, tok_ptr: expected CSR pointers"):
+        fitted.decode_encoded([0, 5], [0, 1], [0])
+    with pytest.raises(ValueError, match="attr: expected ids in"):
+        fitted.decode_encoded([0, 1], [0, 1], [len(fitted.attributes_)])
+    with pytest.raises(ValueError, match=r"transitions: expected shape"):
+        LinearChainCRF.from_arrays(["a"], ["A"], [0], [0], [1.0], np.zeros((2, 2)))
+
+
 def test_attributes_and_score(fitted, conll_small):
     X, y, Xt, yt = conll_small
     assert set(fitted.classes_) == {lab for s in y[:300] for lab in s}

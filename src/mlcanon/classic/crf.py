@@ -279,6 +279,40 @@ class LinearChainCRF(BaseEstimator):
         classes = np.array(self.classes_, dtype=object)
         return [list(classes[ids[a:b]]) for a, b in zip(data.seq_ptr[:-1], data.seq_ptr[1:])]
 
+    @property
+    def attribute_index_(self):
+        """``{attribute name: id}`` of the attributes seen in training (the ids :meth:`decode_encoded`
+        reads; the dict itself, not a copy: do not modify it)."""
+        check_is_fitted(self, "classes_")
+        return self._attr_index
+
+    def decode_encoded(self, seq_ptr, tok_ptr, attr, val=None):
+        """Viterbi on sentences already encoded as attribute ids (the fast path of a caller that
+        builds ids itself, e.g. from per-word caches): the attributes of token t are
+        ``attr[tok_ptr[t]:tok_ptr[t+1]]`` with values ``val`` (default 1), the tokens of sentence s are
+        ``seq_ptr[s]:seq_ptr[s+1]``. Same scores, hence same labels, as :meth:`predict` on the same
+        attributes in the same order.
+
+        Returns
+        -------
+        ndarray of int32 of shape (n_tokens,)
+            Label ids (indices into ``classes_``).
+        """
+        check_is_fitted(self, "classes_")
+        seq_ptr, tok_ptr, attr = (np.ascontiguousarray(a, dtype=np.int64) for a in (seq_ptr, tok_ptr, attr))
+        val = np.ones(len(attr)) if val is None else np.ascontiguousarray(val, dtype=np.float64)
+        if len(val) != len(attr):
+            raise ValueError(f"val: expected one value per attribute entry ({len(attr)}), got {len(val)}")
+        if len(seq_ptr) == 0 or seq_ptr[0] != 0 or seq_ptr[-1] != len(tok_ptr) - 1 or tok_ptr[-1] != len(attr) \
+                or (np.diff(seq_ptr) < 0).any() or (np.diff(tok_ptr) < 0).any():
+            raise ValueError(f"seq_ptr, tok_ptr: expected CSR pointers over {len(attr)} entries, got "
+                             f"seq_ptr ending at {seq_ptr[-1] if len(seq_ptr) else None} of {len(tok_ptr) - 1} "
+                             "tokens")
+        if len(attr) and (attr.min() < 0 or attr.max() >= len(self.attributes_)):
+            raise ValueError(f"attr: expected ids in [0, {len(self.attributes_)}), got {attr.min()}..{attr.max()}")
+        data = _Encoded(seq_ptr, tok_ptr, attr, val)
+        return _viterbi(self._dense_W(), self._trans, len(self.classes_), data)
+
     def predict_single(self, xseq):
         """Best label sequence of one sentence (a list of feature dicts)."""
         return self.predict([xseq])[0]
@@ -398,6 +432,34 @@ class LinearChainCRF(BaseEstimator):
         t_index = np.array([labels[i] * L + labels[j] for i, j in transition_features], dtype=np.int64)
         model._set_weights(s_index, np.array(list(state_features.values()), dtype=np.float64),
                            np.array(list(transition_features.values()), dtype=np.float64), t_index)
+        model.training_log_ = []
+        return model
+
+    @classmethod
+    def from_arrays(cls, attributes, classes, state_attribute, state_label, state_weight, transitions, **params):
+        """A fitted model from weight arrays (the fast form of :meth:`from_weights`): state weight k is
+        ``state_weight[k]`` for (``attributes[state_attribute[k]]``, ``classes[state_label[k]]``);
+        ``transitions`` is the (n_classes, n_classes) matrix (row: from, column: to)."""
+        attributes, classes = list(attributes), [_check_label(c, "classes") for c in classes]
+        L, A = len(classes), len(attributes)
+        if L == 0:
+            raise ValueError("classes: expected at least one label, got none")
+        sa, sl = np.asarray(state_attribute, dtype=np.int64), np.asarray(state_label, dtype=np.int64)
+        sw = np.asarray(state_weight, dtype=np.float64)
+        if not (sa.shape == sl.shape == sw.shape) or sa.ndim != 1:
+            raise ValueError(f"state_attribute, state_label, state_weight: expected three 1-d arrays of one "
+                             f"length, got shapes {sa.shape}, {sl.shape}, {sw.shape}")
+        if len(sa) and (sa.min() < 0 or sa.max() >= A or sl.min() < 0 or sl.max() >= L):
+            raise ValueError(f"state_attribute, state_label: expected ids below {A} and {L}")
+        T = np.asarray(transitions, dtype=np.float64)
+        if T.shape != (L, L):
+            raise ValueError(f"transitions: expected shape ({L}, {L}), got {T.shape}")
+        index = {a: i for i, a in enumerate(attributes)}
+        if len(index) != A:
+            raise ValueError("attributes: expected distinct names, got a repeated one")
+        model = cls(**params)
+        model.classes_, model.attributes_, model._attr_index = classes, attributes, index
+        model._set_weights(sa * L + sl, sw, T.ravel(), np.arange(L * L))
         model.training_log_ = []
         return model
 

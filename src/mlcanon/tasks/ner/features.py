@@ -11,17 +11,8 @@ with another number of columns or a byte that is not UTF-8 is an error naming th
 The taggers train on IOBES (Ratinov & Roth 2009 found it better than IOB1/IOB2) and write their tags
 back in the input's scheme (:func:`mlcanon.data.convert_scheme`).
 
-Features of the CRF (``crf_features``), per token t of sentence w (word level; ±2 window):
-
-    bias; w_t; lower(w_t); prefixes and suffixes of length 1-4; shape (Xxxxx, dd-dd) and short
-    shape (Xx, d-d); is-title / is-upper / is-lower / is-digit / has-digit / has-hyphen / is-punct;
-    lower(w_{t+k}), short shape and is-title of w_{t+k} for k in -2, -1, +1, +2; the word bigrams
-    lower(w_{t-1})|lower(w_t) and lower(w_t)|lower(w_{t+1}); BOS / EOS; every extra column c
-    (CoNLL-2003: POS and chunk) at t-1, t, t+1, and its first two letters at t.
-
-Character level (Chinese, ``char_features``): the character c_{t+k} for k in -2..2, the bigrams
-c_{t-2}c_{t-1}, c_{t-1}c_t, c_t c_{t+1}, c_{t+1}c_{t+2}, the trigram c_{t-1}c_t c_{t+1}, and
-digit / Latin-letter / punctuation flags of c_t.
+The CRF's features (``crf_features``, ``char_features``, the cached builder ``CRFFeatures``) live in
+:mod:`mlcanon.tasks.ner.crf_features`, documented there; they are re-exported here.
 
 ``word2features`` / ``sent2features`` / ``conll_features`` are the smaller sklearn-crfsuite tutorial
 set that the classic CRF report (LinearChainCRF vs CRFsuite) uses; they moved here from
@@ -31,22 +22,22 @@ set that the classic CRF report (LinearChainCRF vs CRFsuite) uses; they moved he
 from __future__ import annotations
 
 import re
-import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlcanon.data.readers import FormatError, read_conll
 from mlcanon.data.schemes import convert_scheme
+from mlcanon.tasks.ner.crf_features import CRFFeatures, char_features, crf_features, short_shape, word_shape
 
 __all__ = [
     "BUNDLED",
+    "CRFFeatures",
     "NerData",
     "char_features",
     "conll_features",
     "crf_features",
     "detect_scheme",
     "from_internal",
-    "hmm_symbol",
     "is_char_level",
     "load_split",
     "read_file",
@@ -65,7 +56,6 @@ _SCHEME = {"conll2003": "IOB1", "resume_ner": "BMES", "weibo_ner": "IOB2"}
 _CHAR_LEVEL = {"resume_ner", "weibo_ner"}
 INTERNAL = "IOBES"
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_PUNCT = frozenset(string.punctuation) | frozenset("，。、；：？！“”‘’（）《》【】—…·")
 
 
 @dataclass
@@ -192,106 +182,7 @@ def tokenize_with_offsets(text: str) -> list[tuple[str, int, int]]:
     return [(text[s:e], s, e) for _, s, e in _TOKENIZER.tokenize_with_offsets(text)]
 
 
-# -- word shapes ----------------------------------------------------------------------------------------
-def _shape_char(c: str) -> str:
-    if c.isupper():
-        return "X"
-    if c.islower():
-        return "x"
-    if c.isdigit():
-        return "d"
-    return c
-
-
-def word_shape(word: str) -> str:
-    """``"McDonald's"`` -> ``"XxXxxxxx'x"``; ``"1996-08"`` -> ``"dddd-dd"``."""
-    return "".join(_shape_char(c) for c in word)
-
-
-def short_shape(word: str) -> str:
-    """The shape with runs collapsed: ``"McDonald's"`` -> ``"XxXx'x"``, ``"1996-08"`` -> ``"d-d"``."""
-    out: list[str] = []
-    for c in word:
-        s = _shape_char(c)
-        if not out or out[-1] != s:
-            out.append(s)
-    return "".join(out)
-
-
-def hmm_symbol(word: str) -> str:
-    """The unknown-word class of the HMM: short shape, and the last two letters of a long alphabetic word."""
-    suffix = word[-2:].lower() if word.isalpha() and len(word) > 3 else ""
-    return f"<unk:{short_shape(word)[:6]}:{suffix}>"
-
-
-# -- CRF features ----------------------------------------------------------------------------------------
-def _word_feats(w: str) -> dict:
-    low = w.lower()
-    f = {"bias": 1.0, "w": w, "lower": low, "shape": word_shape(w)[:12], "sshape": short_shape(w),
-         "title": w.istitle(), "upper": w.isupper(), "islower": w.islower(), "digit": w.isdigit(),
-         "hasdigit": any(c.isdigit() for c in w), "hyphen": "-" in w, "punct": all(c in _PUNCT for c in w)}
-    for k in range(1, 5):
-        if len(w) >= k:
-            f[f"p{k}"] = w[:k]
-            f[f"s{k}"] = w[-k:]
-    return f
-
-
-def crf_features(tokens: list[str], columns: list[list[str]] | None = None) -> list[dict]:
-    """Word-level CRF features of one sentence (see the module docstring)."""
-    n = len(tokens)
-    low = [w.lower() for w in tokens]
-    sshape = [short_shape(w) for w in tokens]
-    feats = []
-    for t, w in enumerate(tokens):
-        f = _word_feats(w)
-        for k in (-2, -1, 1, 2):
-            j = t + k
-            if 0 <= j < n:
-                f[f"{k}:lower"] = low[j]
-                f[f"{k}:sshape"] = sshape[j]
-                f[f"{k}:title"] = tokens[j].istitle()
-        if t > 0:
-            f["-1:bigram"] = low[t - 1] + "|" + low[t]
-        else:
-            f["BOS"] = True
-        if t < n - 1:
-            f["+1:bigram"] = low[t] + "|" + low[t + 1]
-        else:
-            f["EOS"] = True
-        if columns:
-            for c, value in enumerate(columns[t]):
-                f[f"c{c}"] = value
-                f[f"c{c}[:2]"] = value[:2]
-                if t > 0 and c < len(columns[t - 1]):
-                    f[f"-1:c{c}"] = columns[t - 1][c]
-                if t < n - 1 and c < len(columns[t + 1]):
-                    f[f"+1:c{c}"] = columns[t + 1][c]
-        feats.append(f)
-    return feats
-
-
-def char_features(chars: list[str]) -> list[dict]:
-    """Character-level CRF features of one Chinese sentence (see the module docstring)."""
-    n = len(chars)
-    pad = ["<s>", "<s>"] + list(chars) + ["</s>", "</s>"]
-    feats = []
-    for t, c in enumerate(chars):
-        i = t + 2
-        f = {"bias": 1.0, "digit": c.isdigit(), "latin": c.isascii() and c.isalpha(), "punct": c in _PUNCT}
-        for k in (-2, -1, 0, 1, 2):
-            f[f"c{k}"] = pad[i + k]
-        f["c-2c-1"] = pad[i - 2] + pad[i - 1]
-        f["c-1c0"] = pad[i - 1] + c
-        f["c0c1"] = c + pad[i + 1]
-        f["c1c2"] = pad[i + 1] + pad[i + 2]
-        f["c-1c0c1"] = pad[i - 1] + c + pad[i + 1]
-        feats.append(f)
-    assert len(feats) == n
-    return feats
-
-
-def sentence_features(tokens: list[str], columns: list[list[str]] | None, char_level: bool) -> list[dict]:
+def sentence_features(tokens: list[str], columns: list[list[str]] | None, char_level: bool) -> list[list[str]]:
     return char_features(tokens) if char_level else crf_features(tokens, columns)
 
 

@@ -3,7 +3,8 @@
 The model folder follows the task contract (:mod:`mlcanon.tasks.contract`): ``config.json`` (task, model,
 hyper-parameters, the input's tag scheme, the internal IOBES labels, the files) and ``model.safetensors``.
 ``hmm`` and ``crf`` are not torch models and train in one call (no epochs, no checkpoint, no --resume):
-their weights are NumPy arrays in safetensors (HMM: startprob, transmat, emissionprob, vocab.txt;
+their weights are NumPy arrays in safetensors (HMM: the interpolated trigram, emission and suffix tables,
+hmm.json for its states, vocabulary and suffixes;
 CRF: state features as (attribute id, label id, weight) arrays + a transition matrix, attributes.json),
 nothing pickled. ``bilstm-crf`` and ``bert-*`` train on the one trainer (:class:`mlcanon.training.Trainer`):
 best-on-dev entity F1 selection, early stopping, checkpoints, ``--resume``, DDP under torchrun.
@@ -53,7 +54,8 @@ _DEFAULTS = {
 }
 _MAX_CHARS = 20  # characters of a word the char CNN sees
 _MAX_PIECES = 256  # word pieces of a sentence BERT sees ([CLS] and [SEP] included)
-CRF_GRID = {"c1": (0.0, 0.05, 0.1, 0.2), "c2": (0.01, 0.05, 0.1)}
+# --search: 3 x 3 full fits (one CoNLL-2003 fit: 5-10 minutes on 2 cores); the defaults came from this grid
+CRF_GRID = {"c1": (0.01, 0.05, 0.2), "c2": (0.01, 0.05, 0.2)}
 
 
 # ----------------------------------------------------------------------------------------------- the tagger
@@ -114,7 +116,7 @@ def train(args: TrainArgs, *, progress: bool = True, search: bool = False) -> di
         from mlcanon.tasks.ner.taggers import HMMTagger
 
         impl = HMMTagger().fit(train_set.tokens, y, labels)
-        hp = {"min_count": impl.min_count, "smoothing": impl.smoothing}
+        hp = dict(impl.hyper)
         files = impl.save(args.out)
         write_config(args.out, TASK, args.model, hp, files=files, **common)
         return _classic_summary(args, dev_set, start)
@@ -146,15 +148,17 @@ def _train_crf(args, train_set, y, dev_set, char_level, common, search, start) -
             raise ValueError("--search: needs a dev set (--dev FILE, or a bundled --data)")
         for a in CRF_GRID["c1"]:
             for b in CRF_GRID["c2"]:
-                t = CRFTagger(a, b, char_level=char_level, n_columns=n_columns).fit(train_set.tokens, y,
-                                                                                    train_set.columns)
+                t = CRFTagger(a, b, char_level=char_level, n_columns=n_columns,
+                              clusters=not char_level).fit(train_set.tokens, y, train_set.columns)
                 pred = from_internal(t.tag(dev_set.tokens, dev_set.columns), dev_set.scheme)
                 grid.append({"c1": a, "c2": b, "dev_f1": score_tags(dev_set.tags, pred, dev_set.scheme)["f1"]})
                 print(json.dumps(grid[-1]), flush=True)
         best = max(grid, key=lambda g: g["dev_f1"])
         c1, c2 = best["c1"], best["c2"]
-    impl = CRFTagger(c1, c2, char_level=char_level, n_columns=n_columns).fit(train_set.tokens, y, train_set.columns)
-    hp = {"c1": c1, "c2": c2, "max_iterations": impl.max_iterations, "char_level": char_level, "n_columns": n_columns}
+    impl = CRFTagger(c1, c2, char_level=char_level, n_columns=n_columns,
+                     clusters=not char_level).fit(train_set.tokens, y, train_set.columns)
+    hp = {"c1": c1, "c2": c2, "max_iterations": impl.max_iterations, "char_level": char_level, "n_columns": n_columns,
+          "clusters": impl.clusters}
     files = impl.save(args.out)
     write_config(args.out, TASK, args.model, hp, files=files, search=grid or None, **common)
     return _classic_summary(args, dev_set, start, iterations=impl.crf.n_iter_)

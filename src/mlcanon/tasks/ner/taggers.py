@@ -1,12 +1,13 @@
 """The four generations of NER taggers behind ``mlcanon ner --model NAME``; each tags IOBES internally.
 
-* ``hmm`` — a supervised first-order HMM (Rabiner 1989; the CoNLL-2003 baseline family):
-  pi, A and B estimated by counting with additive smoothing (``CategoricalHMM.fit_supervised``),
-  Viterbi decoding. Words seen fewer than ``min_count`` times in training, and unknown words at test
-  time, become one symbol per word class (short shape + 2-letter suffix, ``features.hmm_symbol``), so
-  the emission of an unseen capitalised "-ville" word is learnt from the rare training words like it.
-* ``crf`` — ``LinearChainCRF`` (Lafferty et al. 2001; CRFsuite's L-BFGS / OWL-QN) on the feature set
-  of ``features.crf_features`` (characters: ``features.char_features``).
+* ``hmm`` — a supervised second-order HMM (TnT, Brants 2000) trained by counting, the O state of the
+  400 most frequent O words specialised into a state each (Molina & Pla 2002), deleted-interpolation
+  trigram transitions, ML emissions for known words and TnT's suffix-trie emissions per word class for
+  unknown ones, second-order Viterbi (``tnt.TrigramHMM``).
+* ``crf`` — ``LinearChainCRF`` (Lafferty et al. 2001; CRFsuite's L-BFGS / OWL-QN) on the attributes of
+  ``crf_features.CRFFeatures`` (words: the issue's list plus the MiniLM word-piece clusters of
+  ``clusters``; characters: character n-grams), built once per word type; tagging goes from the cached
+  attribute ids straight to the Viterbi kernel.
 * ``bilstm-crf`` — Lample et al. (2016) / Ma & Hovy (2016): randomly initialised word embeddings
   (lower-cased, digits -> 0; a singleton replaced by <unk> with probability 1/2 in training) concatenated
   with a character CNN (30-d characters, 30 filters of width 3, max over the word; Ma & Hovy), dropout
@@ -22,12 +23,12 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from mlcanon.tasks.ner.features import hmm_symbol, sentence_features
+from mlcanon.tasks.ner.crf_features import CRFFeatures
 
 __all__ = ["BERT_FOLDER", "BertTagger", "BiLSTMCRF", "CRFTagger", "HMMTagger"]
 
@@ -46,79 +47,80 @@ BERT_FOLDER = _bert_folder
 
 # ================================================================================== HMM
 class HMMTagger:
-    """Supervised HMM tagger; ``fit(tokens, tags)``, ``tag(tokens)``; weights in model.safetensors."""
+    """Supervised second-order HMM tagger (``tnt.TrigramHMM``); ``fit(tokens, tags, labels)``,
+    ``tag(tokens)``; the counts and probabilities in model.safetensors, the strings in hmm.json."""
 
-    def __init__(self, min_count: int = 2, smoothing: float = 0.1) -> None:
-        self.min_count, self.smoothing = min_count, smoothing
-
-    def _symbols(self, sent: list[str]) -> list[int]:
-        index = self.vocab_index
-        return [index.get(w, index.get(hmm_symbol(w), 0)) for w in sent]
+    def __init__(self, n_special: int = 400, theta: float = 2.0, rare: int = 10, max_suffix: int = 10,
+                 mix: int = 4) -> None:
+        self.hyper = {"n_special": n_special, "theta": theta, "rare": rare, "max_suffix": max_suffix, "mix": mix}
 
     def fit(self, tokens: list[list[str]], tags: list[list[str]], labels: list[str]) -> HMMTagger:
-        from mlcanon.classic import CategoricalHMM
+        from mlcanon.tasks.ner.tnt import TrigramHMM
 
-        counts = Counter(w for s in tokens for w in s)
-        words = sorted(w for w, c in counts.items() if c >= self.min_count)
-        classes = sorted({hmm_symbol(w) for w, c in counts.items() if c < self.min_count})
-        self.vocab = ["<unk>"] + classes + words
-        self.vocab_index = {w: i for i, w in enumerate(self.vocab)}
-        self.labels = list(labels)  # the state order: config.json's internal_labels
-        label_index = {t: i for i, t in enumerate(self.labels)}
-        X = np.array([i for s in tokens for i in self._symbols(s)], dtype=np.int64).reshape(-1, 1)
-        states = np.array([label_index[t] for s in tags for t in s], dtype=np.int64)
-        self.hmm = CategoricalHMM(n_components=len(self.labels), n_features=len(self.vocab))
-        self.hmm.fit_supervised(X, states, [len(s) for s in tokens], smoothing=self.smoothing)
+        self.hmm = TrigramHMM(**self.hyper).fit(tokens, tags, labels)
+        self.labels = list(labels)
         return self
 
     def tag(self, tokens: list[list[str]], columns=None) -> list[list[str]]:
-        if not tokens:
-            return []
-        X = np.array([i for s in tokens for i in self._symbols(s)], dtype=np.int64).reshape(-1, 1)
-        path = self.hmm.predict(X, [len(s) for s in tokens])
-        out, i = [], 0
-        for s in tokens:
-            out.append([self.labels[k] for k in path[i:i + len(s)]])
-            i += len(s)
-        return out
+        return self.hmm.tag(tokens) if tokens else []
 
     def save(self, folder: Path) -> dict:
         from safetensors.numpy import save_file
 
-        save_file({"startprob": self.hmm.startprob_, "transmat": self.hmm.transmat_,
-                   "emissionprob": self.hmm.emissionprob_}, str(folder / "model.safetensors"))
-        (folder / "vocab.txt").write_text("".join(w + "\n" for w in self.vocab), encoding="utf-8")
-        return {"vocab": "vocab.txt"}
+        save_file(self.hmm.arrays(), str(folder / "model.safetensors"))
+        (folder / "hmm.json").write_text(json.dumps(self.hmm.strings(), ensure_ascii=False), encoding="utf-8")
+        return {"strings": "hmm.json"}
 
     @classmethod
     def load(cls, folder: Path, config: dict) -> HMMTagger:
         from safetensors.numpy import load_file
 
-        from mlcanon.classic import CategoricalHMM
+        from mlcanon.tasks.ner.tnt import TrigramHMM
 
         hp = config["hyper_parameters"]
-        self = cls(hp["min_count"], hp["smoothing"])
-        self.vocab = (folder / config["files"]["vocab"]).read_text(encoding="utf-8").split("\n")[:-1]
-        self.vocab_index = {w: i for i, w in enumerate(self.vocab)}
+        if "strings" not in config.get("files", {}):
+            raise ValueError(f"--model: {folder} holds an HMM of an older mlcanon (first-order, vocab.txt); "
+                             "train it again")
+        self = cls(**hp)
+        strings = json.loads((folder / config["files"]["strings"]).read_text(encoding="utf-8"))
+        self.hmm = TrigramHMM.from_arrays(hp, load_file(str(folder / "model.safetensors")), strings)
         self.labels = config["internal_labels"]
-        w = load_file(str(folder / "model.safetensors"))
-        self.hmm = CategoricalHMM(n_components=len(self.labels), n_features=len(self.vocab), init_params="")
-        self.hmm.startprob_, self.hmm.transmat_, self.hmm.emissionprob_ = w["startprob"], w["transmat"], w["emissionprob"]
         return self
 
 
 # ================================================================================== CRF
 class CRFTagger:
-    """``LinearChainCRF`` on hand-made features; weights as (attribute id, label id, weight) arrays."""
+    """``LinearChainCRF`` on hand-made features; weights as (attribute id, label id, weight) arrays.
 
-    def __init__(self, c1: float = 0.05, c2: float = 0.05, max_iterations: int = 150, char_level: bool = False,
-                 n_columns: int = 0) -> None:
+    ``tag`` takes the fast path: attribute ids straight from the per-word-type caches of
+    :class:`~mlcanon.tasks.ner.crf_features.CRFFeatures`, no feature dicts or strings per token, into the
+    Viterbi kernel. ``tag_slow`` gives the same tags through ``LinearChainCRF.predict`` on attribute names.
+    """
+
+    # c1 = 0.01, c2 = 0.05, chosen on CoNLL-2003 dev: the 3 x 3 grid at 80 iterations a point (``dev_grids``
+    # in benchmarks/results/ner.json) ranked (0.01, 0.01) 91.57 and (0.01, 0.05) 91.50 first; full
+    # 150-iteration fits of the two gave dev 91.29 and 91.39
+    def __init__(self, c1: float = 0.01, c2: float = 0.05, max_iterations: int = 150, char_level: bool = False,
+                 n_columns: int = 0, clusters: bool = False) -> None:
         self.c1, self.c2, self.max_iterations = c1, c2, max_iterations
-        self.char_level, self.n_columns = char_level, n_columns
+        self.char_level, self.n_columns, self.clusters = char_level, n_columns, clusters
+        self._set_featurizer(None)
 
-    def features(self, tokens: list[list[str]], columns) -> list[list[dict]]:
+    def _set_featurizer(self, word_clusters) -> None:
+        """The attribute builder; with ``clusters``, the shipped MiniLM classes unless given."""
+        if self.clusters and word_clusters is None:
+            from mlcanon.tasks.ner.clusters import WordClusters, bundled
+
+            word_clusters = WordClusters(*bundled())
+        self.word_clusters = word_clusters if self.clusters else None
+        self.featurizer = CRFFeatures(char_level=self.char_level, n_columns=self.n_columns,
+                                      clusters=self.word_clusters)
+
+    def features(self, tokens: list[list[str]], columns) -> Iterator[list[list[str]]]:
+        """Attribute names of each sentence, one sentence at a time (the training set is never held
+        twice: ``LinearChainCRF.fit`` encodes each sentence as it comes)."""
         cols = columns if columns is not None and self.n_columns else [None] * len(tokens)
-        return [sentence_features(s, c, self.char_level) for s, c in zip(tokens, cols)]
+        return (self.featurizer.sentence(s, c) for s, c in zip(tokens, cols))
 
     def fit(self, tokens, tags, columns=None, dev=None) -> CRFTagger:
         from mlcanon.classic import LinearChainCRF
@@ -132,7 +134,18 @@ class CRFTagger:
     def tag(self, tokens, columns=None) -> list[list[str]]:
         if not tokens:
             return []
-        return [list(p) for p in self.crf.predict(self.features(tokens, columns))]
+        cols = columns if self.n_columns else None
+        seq_ptr, tok_ptr, attr = self.featurizer.encode(tokens, cols, self.crf.attribute_index_)
+        ids = self.crf.decode_encoded(seq_ptr, tok_ptr, attr).tolist()  # (n_tokens,)
+        classes = self.crf.classes_
+        flat = [classes[i] for i in ids]
+        return [flat[a:b] for a, b in zip(seq_ptr[:-1].tolist(), seq_ptr[1:].tolist())]
+
+    def tag_slow(self, tokens, columns=None) -> list[list[str]]:
+        """The reference path: attribute names -> ``LinearChainCRF.predict`` (equal to :meth:`tag`)."""
+        if not tokens:
+            return []
+        return [list(p) for p in self.crf.predict(list(self.features(tokens, columns)))]
 
     def save(self, folder: Path) -> dict:
         from safetensors.numpy import save_file
@@ -146,11 +159,18 @@ class CRFTagger:
         for (i, j), w in self.crf.transition_features_.items():
             trans[labels[i], labels[j]] = w
         arr = np.array(rows, dtype=np.float64).reshape(-1, 3)
-        save_file({"state_attribute": arr[:, 0].astype(np.int64), "state_label": arr[:, 1].astype(np.int64),
-                   "state_weight": arr[:, 2].copy(), "transitions": trans}, str(folder / "model.safetensors"))
+        tensors = {"state_attribute": arr[:, 0].astype(np.int64), "state_label": arr[:, 1].astype(np.int64),
+                   "state_weight": arr[:, 2].copy(), "transitions": trans}
+        files = {"attributes": "attributes.json"}
+        if self.word_clusters is not None:  # the model folder carries its word classes: no outside file
+            tensors["word_clusters"] = self.word_clusters.table.astype(np.int32)
+            (folder / "wordpieces.txt").write_text("".join(p + "\n" for p in self.word_clusters.vocab),
+                                                   encoding="utf-8")
+            files["wordpieces"] = "wordpieces.txt"
+        save_file(tensors, str(folder / "model.safetensors"))
         (folder / "attributes.json").write_text(json.dumps({"classes": list(self.crf.classes_), "attributes": list(attrs)},
                                                            ensure_ascii=False), encoding="utf-8")
-        return {"attributes": "attributes.json"}
+        return files
 
     @classmethod
     def load(cls, folder: Path, config: dict) -> CRFTagger:
@@ -158,16 +178,23 @@ class CRFTagger:
 
         from mlcanon.classic import LinearChainCRF
 
-        self = cls(**config["hyper_parameters"])
+        from mlcanon.tasks.ner.clusters import WordClusters
+
+        hp = dict(config["hyper_parameters"])
+        clusters = hp.pop("clusters", False)  # a model of before the word classes has none
+        self = cls.__new__(cls)
+        self.c1, self.c2, self.max_iterations = hp["c1"], hp["c2"], hp["max_iterations"]
+        self.char_level, self.n_columns, self.clusters = hp["char_level"], hp["n_columns"], clusters
         meta = json.loads((folder / config["files"]["attributes"]).read_text(encoding="utf-8"))
         attrs, classes = meta["attributes"], meta["classes"]
         w = load_file(str(folder / "model.safetensors"))
-        state = {(attrs[a], classes[lab]): float(v)
-                 for a, lab, v in zip(w["state_attribute"].tolist(), w["state_label"].tolist(), w["state_weight"].tolist())}
-        T = w["transitions"]
-        trans = {(classes[i], classes[j]): float(T[i, j]) for i in range(len(classes)) for j in range(len(classes))
-                 if T[i, j] != 0}
-        self.crf = LinearChainCRF.from_weights(state, trans, classes=classes)
+        word_clusters = None
+        if clusters:
+            pieces = (folder / config["files"]["wordpieces"]).read_text(encoding="utf-8").split("\n")[:-1]
+            word_clusters = WordClusters(pieces, w["word_clusters"])
+        self._set_featurizer(word_clusters)
+        self.crf = LinearChainCRF.from_arrays(attrs, classes, w["state_attribute"], w["state_label"],
+                                              w["state_weight"], w["transitions"])
         self.labels = classes
         return self
 
