@@ -422,18 +422,12 @@ class LinearChainCRF(BaseEstimator):
             labels.setdefault(_check_label(i, "transition_features"), len(labels))
             labels.setdefault(_check_label(j, "transition_features"), len(labels))
         L = len(labels)
-        if L == 0:
-            raise ValueError("classes: expected at least one label, got none")
-        model = cls(**params)
-        model.classes_ = list(labels)
-        model.attributes_ = list(attrs)
-        model._attr_index = attrs
-        s_index = np.array([attrs[a] * L + labels[lab] for a, lab in state_features], dtype=np.int64)
-        t_index = np.array([labels[i] * L + labels[j] for i, j in transition_features], dtype=np.int64)
-        model._set_weights(s_index, np.array(list(state_features.values()), dtype=np.float64),
-                           np.array(list(transition_features.values()), dtype=np.float64), t_index)
-        model.training_log_ = []
-        return model
+        T = np.zeros((L, L))
+        for (i, j), w in transition_features.items():
+            T[labels[i], labels[j]] = w
+        return cls.from_arrays(list(attrs), list(labels), [attrs[a] for a, _ in state_features],
+                               [labels[lab] for _, lab in state_features], list(state_features.values()), T,
+                               **params)
 
     @classmethod
     def from_arrays(cls, attributes, classes, state_attribute, state_label, state_weight, transitions, **params):
