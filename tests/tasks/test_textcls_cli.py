@@ -21,7 +21,7 @@ runner = CliRunner()
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("textcls") / "run"
     result = runner.invoke(app, ["textcls", "train", "--model", "textcnn", "--data", "trec", "--limit", "1000",
-                                 "--epochs", "3", "--out", str(out)])
+                                 "--epochs", "5", "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out
 
@@ -34,7 +34,7 @@ def test_model_folder_holds_what_the_contract_names(trained):
     config = json.loads((trained / "config.json").read_text())
     assert config["task"] == "textcls" and config["model"] == "textcnn" and config["labels"] == sorted(config["labels"])
     assert {"mlcanon_version", "hyper_parameters", "files"} <= set(config)
-    assert len((trained / "log.jsonl").read_text().splitlines()) == 3
+    assert len((trained / "log.jsonl").read_text().splitlines()) == 5
 
 
 def test_evaluate_json_is_one_object_with_a_measured_floor(trained):
@@ -42,7 +42,8 @@ def test_evaluate_json_is_one_object_with_a_measured_floor(trained):
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)  # exactly one JSON object, nothing else on stdout
     assert metrics["n"] == 500 and set(metrics["per_class"]) == {"ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"}
-    # 1,000 questions, 3 epochs, seed 0: measured 0.76 test accuracy (chance is 0.23, majority class 0.28)
+    # 1,000 questions, 5 epochs, seed 0: measured 0.776 test accuracy (chance is 0.23, majority class 0.28);
+    # Kim's small U(-0.25, 0.25) word vectors start slower than N(0, 1) ones (3 epochs: 0.684) and end higher
     assert metrics["accuracy"] >= 0.70
     table = runner.invoke(app, ["textcls", "evaluate", "--model", str(trained), "--data", "trec", "--split", "dev"])
     assert table.exit_code == 0 and "accuracy" in table.stdout
