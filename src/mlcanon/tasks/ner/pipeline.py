@@ -142,21 +142,25 @@ def _train_crf(args, train_set, y, dev_set, char_level, common, search, start) -
     if char_level:
         n_columns = 0
     grid = []
-    c1, c2 = CRFTagger().c1, CRFTagger().c2
+    defaults = CRFTagger()
+    c1, c2 = defaults.c1, defaults.c2
+
+    def fit(c1: float, c2: float) -> CRFTagger:
+        return CRFTagger(c1, c2, char_level=char_level, n_columns=n_columns,
+                         clusters=not char_level).fit(train_set.tokens, y, train_set.columns)
+
     if search:
         if dev_set is None:
             raise ValueError("--search: needs a dev set (--dev FILE, or a bundled --data)")
         for a in CRF_GRID["c1"]:
             for b in CRF_GRID["c2"]:
-                t = CRFTagger(a, b, char_level=char_level, n_columns=n_columns,
-                              clusters=not char_level).fit(train_set.tokens, y, train_set.columns)
+                t = fit(a, b)
                 pred = from_internal(t.tag(dev_set.tokens, dev_set.columns), dev_set.scheme)
                 grid.append({"c1": a, "c2": b, "dev_f1": score_tags(dev_set.tags, pred, dev_set.scheme)["f1"]})
                 print(json.dumps(grid[-1]), flush=True)
         best = max(grid, key=lambda g: g["dev_f1"])
         c1, c2 = best["c1"], best["c2"]
-    impl = CRFTagger(c1, c2, char_level=char_level, n_columns=n_columns,
-                     clusters=not char_level).fit(train_set.tokens, y, train_set.columns)
+    impl = fit(c1, c2)
     hp = {"c1": c1, "c2": c2, "max_iterations": impl.max_iterations, "char_level": char_level, "n_columns": n_columns,
           "clusters": impl.clusters}
     files = impl.save(args.out)

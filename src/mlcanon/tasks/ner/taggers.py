@@ -182,9 +182,8 @@ class CRFTagger:
 
         hp = dict(config["hyper_parameters"])
         clusters = hp.pop("clusters", False)  # a model of before the word classes has none
-        self = cls.__new__(cls)
-        self.c1, self.c2, self.max_iterations = hp["c1"], hp["c2"], hp["max_iterations"]
-        self.char_level, self.n_columns, self.clusters = hp["char_level"], hp["n_columns"], clusters
+        self = cls(**hp)  # without clusters: the folder's own word classes are set below, not the shipped ones
+        self.clusters = clusters
         meta = json.loads((folder / config["files"]["attributes"]).read_text(encoding="utf-8"))
         attrs, classes = meta["attributes"], meta["classes"]
         w = load_file(str(folder / "model.safetensors"))
